@@ -1,0 +1,5 @@
+"""`python -m civichain`: the same as the `civichain` command."""
+
+from civichain.cli import main
+
+main()

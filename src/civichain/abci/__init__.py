@@ -1,0 +1,1 @@
+"""ABCI: CometBFT's requests in, civichain ledger calls out. Protobuf stops here."""

@@ -1,0 +1,178 @@
+"""The `civichain` command: set up, run, use and audit a civichain network.
+
+Exit codes: 0 all well; 1 a check found a problem; 2 bad usage or config; 3 runtime failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from civichain.errors import CivicError
+
+app = typer.Typer(help="civichain: public records that departments keep together and anyone can verify.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+node_app = typer.Typer(help="Run one node's processes.", no_args_is_help=True)
+app.add_typer(node_app, name="node")
+console = Console()
+err = Console(stderr=True)
+
+EXIT_PROBLEM, EXIT_USAGE, EXIT_RUNTIME = 1, 2, 3
+
+
+def main() -> None:
+    """Run the command line, turning our errors into one line with a code and an exit status."""
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app()
+    except CivicError as exc:
+        if debug:
+            raise
+        err.print(f"[red]error[/red] {exc.code}: {exc.where} is {exc.got!r}, expected {exc.expected}")
+        sys.exit(EXIT_USAGE if exc.code.startswith(("config.", "keyfile.", "genesis.")) else EXIT_RUNTIME)
+
+
+@app.command()
+def init(
+    out: Path = typer.Option(Path("net"), "--out", "-o", help="Folder to create the network in."),
+    validators: int = typer.Option(4, "--validators", "-n", help="Number of validator nodes."),
+    chain_id: Optional[str] = typer.Option(None, help="Chain id (default: civichain-<random>)."),
+    hosts: Optional[str] = typer.Option(None, help="Comma-separated host addresses of the nodes, in order."),
+    base_port: int = typer.Option(26600, help="First port; each node uses ten from there."),
+    timeout_commit: str = typer.Option("300ms", help="CometBFT timeout_commit (block interval)."),
+) -> None:
+    """Write a network folder: genesis, each node's CometBFT config and keys, account keys.
+
+    Example: civichain init --validators 4 --out net
+    """
+    from civichain.engine import find_cometbft
+    from civichain.node.network import init_network
+
+    network = init_network(out, validators=validators, binary=find_cometbft(os.environ.get("CIVICHAIN_COMETBFT")),
+                           chain_id=chain_id, hosts=hosts.split(",") if hosts else None, base_port=base_port,
+                           timeout_commit=timeout_commit)
+    console.print(f"Network [bold]{network.chain_id}[/bold] written to {out}/ with {len(network.nodes)} validators:")
+    for node in network.nodes:
+        console.print(f"  {node.name}  {node.organisation:16}  API {node.api_url}  RPC {node.rpc_url}")
+    console.print(f"Start it with: civichain up {out}")
+
+
+@app.command()
+def up(
+    net: Path = typer.Argument(Path("net"), help="Network folder made by `civichain init`."),
+    seed: bool = typer.Option(False, "--seed", help="Submit some sample records once the network runs."),
+    duration: float = typer.Option(0, help="Stop after this many seconds (0: run until Ctrl-C)."),
+) -> None:
+    """Start every node of a network folder and show their status live; Ctrl-C stops them.
+
+    Example: civichain up net --seed
+    """
+    from civichain.node.network import load_network
+    from civichain.node.supervisor import NodeProcesses
+    from civichain.node.status import network_status_table
+
+    network = load_network(net)
+    nodes = [NodeProcesses.of(n.home) for n in network.nodes]
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    try:
+        for node in nodes:
+            node.start(("app",))
+        for node in nodes:
+            node.start(("cometbft", "api"))
+        console.print(f"Network {network.chain_id}: {len(nodes)} nodes running.")
+        for n in network.nodes:
+            console.print(f"  {n.name} ({n.organisation}): API {n.api_url}/docs  CometBFT RPC {n.rpc_url}")
+        if seed:
+            from civichain.client.sample import seed_sample_records
+            count = seed_sample_records(network)
+            console.print(f"Submitted {count} sample records.")
+        started = time.monotonic()
+        with Live(network_status_table(network), console=console, refresh_per_second=1) as live:
+            while not stop["now"] and (duration <= 0 or time.monotonic() - started < duration):
+                time.sleep(1)
+                live.update(network_status_table(network))
+                for node in nodes:
+                    for role in ("app", "cometbft", "api"):
+                        if not node.running(role):
+                            console.print(f"[yellow]{node.config.node.name}: {role} stopped; see "
+                                          f"{node.home}/logs/{role}.log[/yellow]")
+                            node.start_one(role)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("Stopping the network…")
+        for node in nodes:
+            node.stop()
+
+
+@app.command()
+def status(
+    net: Path = typer.Argument(Path("net"), help="Network folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show each node's height, app hash, peers and validators.
+
+    Example: civichain status net
+    """
+    from civichain.node.network import load_network
+    from civichain.node.status import collect_status, network_status_table
+
+    network = load_network(net)
+    if as_json:
+        console.print_json(json.dumps(collect_status(network)))
+    else:
+        console.print(network_status_table(network))
+
+
+@node_app.command("app")
+def node_app_cmd(home: Path = typer.Option(..., help="Node folder.")) -> None:
+    """Run the node's app process (the ledger behind CometBFT's ABCI connection)."""
+    from civichain.node.app_process import run_app
+    from civichain.node.config import load_node_config
+    from civichain.node.logging import configure_logging
+
+    configure_logging()
+    run_app(home, load_node_config(home))
+
+
+@node_app.command("api")
+def node_api_cmd(home: Path = typer.Option(..., help="Node folder.")) -> None:
+    """Run the node's HTTP API process."""
+    from civichain.api.server import run_api
+    from civichain.node.config import load_node_config
+    from civichain.node.logging import configure_logging
+
+    configure_logging()
+    run_api(home, load_node_config(home))
+
+
+@node_app.command("start")
+def node_start(home: Path = typer.Option(..., help="Node folder.")) -> None:
+    """Run all of one node's processes (app, CometBFT, API) until Ctrl-C."""
+    from civichain.node.supervisor import NodeProcesses
+
+    node = NodeProcesses.of(home)
+    try:
+        node.start()
+        console.print(f"{node.config.node.name} running: API {node.config.api_url}, RPC {node.config.rpc_url}")
+        while all(node.running(r) for r in ("app", "cometbft", "api")):
+            time.sleep(1)
+        console.print("[red]a process stopped; see the logs folder[/red]")
+        raise typer.Exit(EXIT_RUNTIME)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.stop()

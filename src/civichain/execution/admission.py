@@ -1,0 +1,235 @@
+"""Admission: decide whether a transaction may enter the mempool (CheckTx) or a block (execution).
+
+The same checks run at both points, in an order chosen against denial of service: cheap structural checks
+first (size, decoding, chain, expiry, module and action, argument schema), then state lookups (account,
+nonce), and the signature checks last. A signature is verified once per process: the `SignatureCache`
+remembers transactions whose signatures verified under the keys they were checked with, so a re-check after
+a block, ProcessProposal and FinalizeBlock do not verify them again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import Enum
+
+import msgspec
+
+from civichain.codec import CodecError, decode, encode
+from civichain.crypto import Suite
+from civichain.errors import CivicError
+from civichain.execution.overlay import StateReader
+from civichain.modules import Action, Module, Sender
+from civichain.modules.registry import AccountRecord, load_account
+from civichain.types import Transaction, endorsement_sign_bytes, tx_sign_bytes
+
+
+class AdmissionError(CivicError):
+    """A transaction refused before its action runs; it changes nothing."""
+
+
+class Mode(Enum):
+    """Where admission runs: the mempool accepts future nonces; a block needs the exact next nonce."""
+
+    MEMPOOL = "mempool"
+    BLOCK = "block"
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A transaction that passed admission, with what execution needs to run it."""
+
+    tx: Transaction
+    tx_id: bytes
+    raw: bytes
+    action: Action
+    args: msgspec.Struct
+    sender: Sender
+    endorsers: tuple[str, ...]
+    nonce: int
+
+
+def nonce_key(account: str) -> bytes:
+    """Return the state key of an account's next nonce."""
+    return b"auth/nonce/" + account.encode()
+
+
+def next_nonce(state: StateReader, account: str) -> int:
+    """Return the nonce the account's next transaction must carry."""
+    raw = state.get(nonce_key(account))
+    return 0 if raw is None else decode(raw, int, where=f"nonce of {account}")
+
+
+def encode_nonce(value: int) -> bytes:
+    """Return the stored form of a nonce."""
+    return encode(value)
+
+
+class SignatureCache:
+    """Transactions whose signatures verified, with the public keys they verified under (bounded, LRU).
+
+    Sound because a tx id is the hash of the whole signed transaction, signatures included: the same id
+    with the same keys means the same verification, which is deterministic.
+    """
+
+    def __init__(self, capacity: int = 200_000) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[bytes, tuple[bytes, ...]] = OrderedDict()
+
+    def verified(self, tx_id: bytes, keys: tuple[bytes, ...]) -> bool:
+        """Return True when `tx_id` already verified under exactly `keys`."""
+        return self._entries.get(tx_id) == keys
+
+    def remember(self, tx_id: bytes, keys: tuple[bytes, ...]) -> None:
+        """Record a successful verification."""
+        self._entries[tx_id] = keys
+        if len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+
+
+class Admission:
+    """The admission rules of one chain: its id, suite, size limit and modules."""
+
+    def __init__(self, chain_id: str, suite: Suite, modules: dict[str, Module], *, max_tx_bytes: int,
+                 max_expiry_window: int, max_nonce_ahead: int = 10_000) -> None:
+        self.chain_id, self.suite, self.modules = chain_id, suite, modules
+        self.max_tx_bytes, self.max_expiry_window, self.max_nonce_ahead = max_tx_bytes, max_expiry_window, max_nonce_ahead
+        self.signatures = SignatureCache()
+
+    def tx_id(self, raw: bytes) -> bytes:
+        """Return the id of a transaction: the suite hash of its canonical bytes."""
+        return self.suite.hash(raw)
+
+    def decode(self, raw: bytes) -> Transaction:
+        """Decode a transaction. Raises `tx.oversize`, `codec.malformed` or `codec.not_canonical`."""
+        if len(raw) > self.max_tx_bytes:
+            raise AdmissionError("tx.oversize", where="transaction", got=f"{len(raw)} bytes",
+                                 expected=f"at most {self.max_tx_bytes} bytes")
+        try:
+            return decode(raw, Transaction, where="transaction")
+        except CodecError as exc:
+            raise AdmissionError(exc.code, where=exc.where, got=exc.got, expected=exc.expected) from None
+
+    def admit(self, raw: bytes, state: StateReader, *, height: int, mode: Mode,
+              pending_nonce: int | None = None) -> Admitted:
+        """Run every admission check of `raw` for a block at `height`, against `state`.
+
+        In MEMPOOL mode `pending_nonce` is the next nonce after the sender's transactions already admitted
+        to the mempool; the transaction must carry exactly it (so the mempool holds no gap and no duplicate).
+        In BLOCK mode the nonce must equal the one in state. Raises AdmissionError.
+        """
+        tx = self.decode(raw)
+        body = tx.body
+        if body.chain_id != self.chain_id:
+            raise AdmissionError("tx.wrong_chain", where="body.chain_id", got=body.chain_id, expected=self.chain_id)
+        self._check_expiry(body.expires_at, height, mode)
+        action = self._action(body.module, body.action)
+        try:
+            args = decode(bytes(body.args), action.schema, where="body.args")
+        except CodecError as exc:
+            raise AdmissionError("tx.bad_arguments", where=f"{body.module}.{body.action} args", got=exc.got,
+                                 expected=exc.expected) from None
+        account = self._active_account(state, body.sender, "body.sender")
+        nonce = self._check_nonce(body.sender, body.nonce, state_nonce=next_nonce(state, body.sender),
+                                  pending_nonce=pending_nonce, mode=mode)
+        endorsers = self._endorsers(tx, state, body.sender)
+        tx_id = self.tx_id(raw)
+        self._check_signatures(tx, tx_id, account, endorsers)
+        sender = Sender(account.id, account.organisation, account.roles)
+        return Admitted(tx, tx_id, raw, action, args, sender, tuple(e.id for e in endorsers), nonce)
+
+    def check_proposed(self, raw: bytes, state: StateReader) -> None:
+        """Check what a proposal must never carry: bad encoding, another chain, an unknown or bad signer.
+
+        Reads only committed state. Nonce, expiry and suspension are left to execution, where a failure
+        gives a refusal receipt instead of a rejected block. Raises AdmissionError.
+        """
+        tx = self.decode(raw)
+        if tx.body.chain_id != self.chain_id:
+            raise AdmissionError("tx.wrong_chain", where="body.chain_id", got=tx.body.chain_id, expected=self.chain_id)
+        sender = load_account(state, tx.body.sender)
+        if sender is None:
+            raise AdmissionError("auth.unknown_account", where="body.sender", got=tx.body.sender,
+                                 expected="a registered account")
+        endorsers = []
+        for i, endorsement in enumerate(tx.endorsements):
+            record = load_account(state, endorsement.account)
+            if record is None:
+                raise AdmissionError("auth.unknown_account", where=f"endorsements[{i}].account",
+                                     got=endorsement.account, expected="a registered account")
+            endorsers.append(record)
+        self._check_signatures(tx, self.tx_id(raw), sender, endorsers)
+
+    def _active_account(self, state: StateReader, account_id: str, where: str) -> AccountRecord:
+        record = load_account(state, account_id)
+        if record is None:
+            raise AdmissionError("auth.unknown_account", where=where, got=account_id, expected="a registered account")
+        if record.suspended:
+            raise AdmissionError("auth.account_suspended", where=where, got=account_id, expected="an active account")
+        return record
+
+    def _check_expiry(self, expires_at: int, height: int, mode: Mode) -> None:
+        if expires_at < height:
+            raise AdmissionError("tx.expired", where="body.expires_at", got=expires_at,
+                                 expected=f"a height of at least {height}")
+        if mode is Mode.MEMPOOL and expires_at > height + self.max_expiry_window:
+            raise AdmissionError("tx.expiry_too_far", where="body.expires_at", got=expires_at,
+                                 expected=f"at most {height + self.max_expiry_window}")
+
+    def _action(self, module_name: str, action_name: str) -> Action:
+        module = self.modules.get(module_name)
+        if module is None:
+            raise AdmissionError("tx.unknown_module", where="body.module", got=module_name,
+                                 expected=f"one of {sorted(self.modules)}")
+        action = module.actions.get(action_name)
+        if action is None:
+            raise AdmissionError("tx.unknown_action", where="body.action", got=action_name,
+                                 expected=f"one of {sorted(module.actions)} of module {module_name}")
+        return action
+
+    def _check_nonce(self, account: str, nonce: int, *, state_nonce: int, pending_nonce: int | None,
+                     mode: Mode) -> int:
+        if nonce < state_nonce:
+            raise AdmissionError("tx.stale_nonce", where="body.nonce", got=nonce, expected=f"{state_nonce} for {account}")
+        expected = state_nonce if mode is Mode.BLOCK or pending_nonce is None else max(pending_nonce, state_nonce)
+        if nonce == expected:
+            return nonce
+        if nonce < expected:
+            raise AdmissionError("tx.duplicate_nonce", where="body.nonce", got=nonce,
+                                 expected=f"{expected}: a transaction of {account} with this nonce is already pending")
+        if mode is Mode.MEMPOOL and nonce > expected + self.max_nonce_ahead:
+            raise AdmissionError("tx.nonce_too_far", where="body.nonce", got=nonce,
+                                 expected=f"at most {expected + self.max_nonce_ahead}")
+        raise AdmissionError("tx.nonce_gap", where="body.nonce", got=nonce, expected=f"{expected} for {account}")
+
+    def _endorsers(self, tx: Transaction, state: StateReader, sender: str) -> list[AccountRecord]:
+        records, previous = [], sender
+        seen = {sender}
+        for i, endorsement in enumerate(tx.endorsements):
+            if endorsement.account in seen:
+                raise AdmissionError("auth.duplicate_endorsement", where=f"endorsements[{i}].account",
+                                     got=endorsement.account, expected="each account once, and not the sender")
+            seen.add(endorsement.account)
+            if i and endorsement.account <= previous:
+                raise AdmissionError("auth.bad_endorsement", where=f"endorsements[{i}].account",
+                                     got=endorsement.account, expected="endorsements sorted by account id")
+            previous = endorsement.account
+            records.append(self._active_account(state, endorsement.account, f"endorsements[{i}].account"))
+        return records
+
+    def _check_signatures(self, tx: Transaction, tx_id: bytes, sender: AccountRecord,
+                          endorsers: list[AccountRecord]) -> None:
+        keys = (sender.public_key, *(e.public_key for e in endorsers))
+        if self.signatures.verified(tx_id, keys):
+            return
+        if not self.suite.verify(sender.public_key, tx_sign_bytes(tx.body), tx.signature):
+            raise AdmissionError("tx.bad_signature", where="signature", got=tx.signature.hex()[:32] + "…",
+                                 expected=f"a signature of {sender.id}'s key over the body")
+        if endorsers:
+            message = endorsement_sign_bytes(tx.body)
+            for i, (endorsement, record) in enumerate(zip(tx.endorsements, endorsers)):
+                if not self.suite.verify(record.public_key, message, endorsement.signature):
+                    raise AdmissionError("auth.bad_endorsement", where=f"endorsements[{i}].signature",
+                                         got=endorsement.signature.hex()[:32] + "…",
+                                         expected=f"a signature of {record.id}'s key over the body")
+        self.signatures.remember(tx_id, keys)

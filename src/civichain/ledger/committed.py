@@ -1,0 +1,83 @@
+"""Read access to committed data, with small caches in front of SQLite for the hot paths."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from civichain.store import Store
+
+_MISSING = object()
+
+
+class CommittedState:
+    """The latest committed key-value state, cached (LRU); `apply` keeps the cache in step with Commit."""
+
+    def __init__(self, store: Store, capacity: int = 200_000) -> None:
+        self._store, self._capacity = store, capacity
+        self._cache: OrderedDict[bytes, bytes | None] = OrderedDict()
+
+    def get(self, key: bytes) -> bytes | None:
+        """Return the committed value of `key`."""
+        value = self._cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._store.get(key)
+            self._remember(key, value)
+        else:
+            self._cache.move_to_end(key)
+        return value
+
+    def apply(self, writes: dict[bytes, bytes | None]) -> None:
+        """Reflect a committed block's writes."""
+        for key, value in writes.items():
+            self._remember(key, value)
+
+    def _remember(self, key: bytes, value: bytes | None) -> None:
+        self._cache[key] = value
+        if len(self._cache) > self._capacity:
+            self._cache.popitem(last=False)
+
+
+class StateNodes:
+    """Committed state tree nodes (LRU-cached), with a block's not-yet-written nodes laid over them."""
+
+    def __init__(self, store: Store, capacity: int = 300_000) -> None:
+        self._store, self._capacity = store, capacity
+        self._cache: OrderedDict[bytes, bytes] = OrderedDict()
+        self.pending: dict[bytes, bytes] = {}
+
+    def node(self, key: bytes) -> bytes:
+        """Return a node. Raises KeyError when it is neither pending nor stored."""
+        found = self.pending.get(key)
+        if found is not None:
+            return found
+        found = self._cache.get(key)
+        if found is None:
+            found = self._store.state_node(key)
+            self._cache[key] = found
+            if len(self._cache) > self._capacity:
+                self._cache.popitem(last=False)
+        return found
+
+    def committed(self, nodes: list[tuple[bytes, bytes]]) -> None:
+        """Move written nodes from pending into the cache."""
+        for key, node in nodes:
+            self.pending.pop(key, None)
+            self._cache[key] = node
+        while len(self._cache) > self._capacity:
+            self._cache.popitem(last=False)
+
+    def forget(self, keys: list[bytes]) -> None:
+        """Drop pruned nodes from the cache."""
+        for key in keys:
+            self._cache.pop(key, None)
+
+
+class LogNodes:
+    """Committed perfect log nodes, with a block's new ones laid over them (for proofs over pending data)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def perfect(self, level: int, index: int) -> bytes:
+        """Return a stored perfect node."""
+        return self._store.log_node(level, index)

@@ -1,0 +1,313 @@
+"""The ledger: committed state, and the block being executed on top of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import msgspec
+
+from civichain.codec import decode, encode
+from civichain.crypto import Suite, suite_named
+from civichain.errors import CivicError
+from civichain.execution import Admission, AdmissionError, BlockRun, Mode, execute_block, genesis_writes, nonce_key
+from civichain.execution.overlay import Overlay
+from civichain.ledger.committed import CommittedState, LogNodes, StateNodes
+from civichain.log import Frontier, TreeHasher, root_of
+from civichain.modules import ALL_MODULES, BlockContext
+from civichain.state import TreeUpdate, apply as apply_to_tree, prunable_nodes
+from civichain.store import BlockRecord, CommitBatch, Store, StoreError
+from civichain.types import AppGenesis, Receipt, app_hash_of
+
+PRUNE_EVERY = 50   # blocks between two pruning passes of old state versions
+
+
+class LedgerError(CivicError):
+    """The ledger cannot go on: a genesis or store problem no transaction explains."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """The answer to CheckTx: "ok", or a code with its facts."""
+
+    code: str
+    where: str = ""
+    got: str = ""
+    expected: str = ""
+    sender: str = ""
+
+
+@dataclass(slots=True)
+class FinalizeOutcome:
+    """What FinalizeBlock returns to CometBFT, and what Commit will write."""
+
+    height: int
+    app_hash: bytes
+    receipts: list[Receipt]
+    batch: CommitBatch
+    run: BlockRun
+    frontier: Frontier
+    tree: TreeUpdate
+    genesis_tree: TreeUpdate | None = None
+
+
+@dataclass(slots=True)
+class _Genesis:
+    chain_id: str
+    app_state: bytes
+    genesis: AppGenesis
+    writes: dict[bytes, bytes | None]
+    tree: TreeUpdate
+
+
+class Ledger:
+    """One node's ledger over its SQLite store. Single-threaded: the ABCI server calls it in order."""
+
+    def __init__(self, store: Store, *, keep_versions: int | None = None) -> None:
+        self.store = store
+        self.committed = CommittedState(store)
+        self.nodes = StateNodes(store)
+        self.log_nodes = LogNodes(store)
+        self._keep_versions_override = keep_versions
+        self._pending: FinalizeOutcome | None = None
+        self._genesis_pending: _Genesis | None = None
+        self._mempool_nonces: dict[str, int] = {}
+        self._load_committed()
+
+    # --- start-up -----------------------------------------------------------------------------------------
+
+    def _load_committed(self) -> None:
+        last = self.store.last_block()
+        self.height = 0 if last is None else last.height
+        self.app_hash = b"" if last is None else last.app_hash
+        self.time_ns = 0 if last is None else last.time_ns
+        self.admission: Admission | None = None
+        self.suite: Suite | None = None
+        if last is None:
+            return
+        app_state = self.store.meta("app_genesis")
+        chain_id = self.store.meta("chain_id")
+        if app_state is None or chain_id is None:
+            raise StoreError("store.corrupt", where=str(self.store.path), got="blocks without a genesis record",
+                             expected="the genesis written with the first block")
+        self._configure(chain_id.decode(), _parse_genesis(app_state))
+        root = self.store.state_root(last.height)
+        if root is None:
+            raise StoreError("store.corrupt", where=str(self.store.path), got=f"no state root for height {last.height}",
+                             expected="the state root of the last committed block")
+        self.state_root_key, self.state_root = root
+        self.frontier = Frontier.from_nodes(last.log_size, self.log_nodes, hasher=self.hasher)
+        recomputed = app_hash_of(self.suite.hash, last.log_size, self.frontier.root(), self.state_root,
+                                 last.receipts_root)
+        if recomputed != last.app_hash or self.state_root != last.state_root:
+            raise StoreError("store.corrupt", where=str(self.store.path),
+                             got=f"stored app hash of height {last.height} does not match its parts",
+                             expected="a database written by civichain and not modified since")
+
+    def _configure(self, chain_id: str, genesis: AppGenesis) -> None:
+        self.chain_id, self.genesis = chain_id, genesis
+        self.suite = suite_named(genesis.suite)
+        self.hasher = TreeHasher(self.suite.hash)
+        self.admission = Admission(chain_id, self.suite, ALL_MODULES, max_tx_bytes=genesis.params.max_tx_bytes,
+                                   max_expiry_window=genesis.params.max_expiry_window)
+        self.keep_versions = self._keep_versions_override or genesis.params.state_keep_versions
+
+    # --- ABCI: Info and InitChain -------------------------------------------------------------------------
+
+    def info(self) -> tuple[int, bytes]:
+        """Return (last committed height, its app hash): exactly what the last Commit wrote."""
+        return self.height, self.app_hash
+
+    def init_chain(self, chain_id: str, app_state: bytes) -> bytes:
+        """Prepare the genesis state (written with the first block's Commit) and return its app hash."""
+        if self.height != 0:
+            raise LedgerError("ledger.already_initialised", where="InitChain", got=f"height {self.height}",
+                              expected="InitChain only on an empty store")
+        genesis = _parse_genesis(app_state)
+        self._configure(chain_id, genesis)
+        writes = genesis_writes(genesis)
+        self.nodes.pending.clear()
+        tree = apply_to_tree(self.nodes, None, 0, writes)
+        self.nodes.pending.update(tree.new_nodes)
+        self._genesis_pending = _Genesis(chain_id, app_state, genesis, writes, tree)
+        self.frontier = Frontier.empty(hasher=self.hasher)
+        self.state_root_key, self.state_root = tree.root_key, tree.root_hash
+        empty = self.hasher.empty_root()
+        return app_hash_of(self.suite.hash, 0, empty, tree.root_hash, empty)
+
+    # --- ABCI: mempool ------------------------------------------------------------------------------------
+
+    def check_tx(self, raw: bytes, *, recheck: bool) -> CheckOutcome:
+        """Admit a transaction to the mempool, or say why not. Changes no state."""
+        admission = self._require_admission()
+        try:
+            tx = admission.decode(raw)
+            pending = self._mempool_nonces.get(tx.body.sender)
+            admitted = admission.admit(raw, self._reader(), height=self.height + 1, mode=Mode.MEMPOOL,
+                                       pending_nonce=pending)
+        except AdmissionError as exc:
+            return CheckOutcome(exc.code, exc.where, _text(exc.got), exc.expected)
+        self._mempool_nonces[admitted.sender.id] = admitted.nonce + 1
+        return CheckOutcome("ok", sender=admitted.sender.id)
+
+    # --- ABCI: proposals ----------------------------------------------------------------------------------
+
+    def prepare_proposal(self, txs: list[bytes], max_bytes: int, height: int) -> list[bytes]:
+        """Choose the proposal's transactions: those that pass admission now, in mempool order, within size."""
+        admission = self._require_admission()
+        nonces = Overlay(self._reader())
+        chosen, total = [], 0
+        for raw in txs:
+            if total + len(raw) > max_bytes:
+                break
+            try:
+                admitted = admission.admit(raw, nonces, height=height, mode=Mode.BLOCK)
+            except AdmissionError:
+                continue
+            nonces.set(nonce_key(admitted.sender.id), encode(admitted.nonce + 1))
+            chosen.append(raw)
+            total += len(raw)
+        return chosen
+
+    def process_proposal(self, txs: list[bytes]) -> bool:
+        """Accept a proposal unless a transaction is malformed, of another chain or badly signed.
+
+        Deterministic: it reads only committed state, which every validator shares. Nonces and expiry are
+        not checked here; a transaction that fails them gets a refusal receipt at execution.
+        """
+        admission = self._require_admission()
+        reader = self._reader()
+        for raw in txs:
+            try:
+                admission.check_proposed(raw, reader)
+            except AdmissionError:
+                return False
+        return True
+
+    # --- ABCI: FinalizeBlock and Commit --------------------------------------------------------------------
+
+    def finalize_block(self, height: int, time_ns: int, block_hash: bytes, txs: list[bytes]) -> FinalizeOutcome:
+        """Execute a decided block into memory and return its receipts and app hash. Writes nothing."""
+        admission = self._require_admission()
+        if height != self.height + 1:
+            raise LedgerError("ledger.height_gap", where="FinalizeBlock", got=height, expected=str(self.height + 1))
+        block = BlockContext(self.chain_id, height, time_ns)
+        base_writes = self._genesis_pending.writes if self._genesis_pending else {}
+        reader = _Layered(base_writes, self.committed)
+        run = execute_block(admission, block, txs, reader, self.frontier.size)
+        frontier = self.frontier.copy()
+        log_nodes: list[tuple[int, int, bytes]] = []
+        for raw in run.logged:
+            log_nodes.extend(frontier.append(self.hasher.leaf(raw)))
+        receipt_leaves = [self.hasher.leaf(encode(r)) for r in run.receipts]
+        receipts_root = root_of(receipt_leaves, hasher=self.hasher)
+        tree = apply_to_tree(self.nodes, self.state_root_key, height, run.writes)
+        app_hash = app_hash_of(self.suite.hash, frontier.size, frontier.root(), tree.root_hash, receipts_root)
+        batch = self._commit_batch(height, time_ns, block_hash, app_hash, txs, run, frontier, receipts_root,
+                                   log_nodes, tree)
+        genesis_tree = self._genesis_pending.tree if self._genesis_pending else None
+        self._pending = FinalizeOutcome(height, app_hash, run.receipts, batch, run, frontier, tree, genesis_tree)
+        return self._pending
+
+    def commit(self) -> int:
+        """Write the finalized block durably; return the height below which CometBFT may prune blocks (0: none)."""
+        pending = self._pending
+        if pending is None:
+            raise LedgerError("ledger.nothing_to_commit", where="Commit", got="no finalized block",
+                              expected="FinalizeBlock before Commit")
+        self.store.commit_block(pending.batch)
+        self._pending = None
+        self._genesis_pending = None
+        self.committed.apply(pending.batch.kv)
+        self.nodes.committed(pending.batch.state_nodes)
+        self.nodes.pending.clear()
+        self.height, self.app_hash, self.time_ns = pending.height, pending.app_hash, pending.batch.block.time_ns
+        self.frontier = pending.frontier
+        self.state_root_key, self.state_root = pending.tree.root_key, pending.tree.root_hash
+        self._mempool_nonces.clear()   # rebuilt by CometBFT's re-check of the remaining mempool
+        if self.height % PRUNE_EVERY == 0:
+            self.prune()
+        return 0
+
+    def prune(self) -> int:
+        """Delete state versions older than the retention window; return how many nodes went."""
+        oldest = self.height - self.keep_versions + 1
+        if oldest <= 0:
+            return 0
+        records = [(version, _unpack_keys(packed)) for version, packed in self.store.stale_records(oldest)]
+        deletable = prunable_nodes([(version, key) for version, keys in records for key in keys], oldest)
+        old_versions = [v for v in self.store.state_versions() if v < oldest]
+        self.store.prune_state(old_versions, deletable, stale_versions=[version for version, _ in records])
+        self.nodes.forget(deletable)
+        return len(deletable)
+
+    # --- helpers ------------------------------------------------------------------------------------------
+
+    def _reader(self):
+        if self._genesis_pending is not None:
+            return _Layered(self._genesis_pending.writes, self.committed)
+        return self.committed
+
+    def _require_admission(self) -> Admission:
+        if self.admission is None:
+            raise LedgerError("ledger.not_initialised", where="ledger", got="no genesis",
+                              expected="InitChain before any transaction")
+        return self.admission
+
+    def _commit_batch(self, height: int, time_ns: int, block_hash: bytes, app_hash: bytes, txs: list[bytes],
+                      run: BlockRun, frontier: Frontier, receipts_root: bytes, log_nodes, tree: TreeUpdate) -> CommitBatch:
+        record = BlockRecord(height, time_ns, block_hash, app_hash, frontier.size, frontier.root(), tree.root_hash,
+                             receipts_root, len(txs), encode(list(txs)), encode(run.receipts))
+        batch = CommitBatch(block=record, log_nodes=log_nodes)
+        for position, receipt in enumerate(run.receipts):
+            batch.tx_index.append((receipt.tx_id, position, receipt.log_index))
+            if receipt.log_index is not None:
+                batch.log_leaves.append((receipt.log_index, position))
+            for seq, event in enumerate(receipt.events):
+                batch.events.append((event.module, event.type, event.key, position, seq))
+        genesis = self._genesis_pending
+        kv = dict(genesis.writes) if genesis else {}
+        kv.update(run.writes)
+        batch.kv = kv
+        trees = ([genesis.tree] if genesis else []) + [tree]
+        for update in trees:
+            batch.state_nodes.extend(update.new_nodes)
+            batch.state_roots.append((update.version, update.root_key, update.root_hash))
+            if update.stale:
+                batch.state_stale.append((update.version, _pack_keys(update.stale)))
+        if genesis:
+            batch.meta.update({"chain_id": genesis.chain_id.encode(), "app_genesis": genesis.app_state})
+        return batch
+
+
+class _Layered:
+    """Genesis writes not yet committed, over the committed state."""
+
+    __slots__ = ("_top", "_base")
+
+    def __init__(self, top: dict[bytes, bytes | None], base) -> None:
+        self._top, self._base = top, base
+
+    def get(self, key: bytes) -> bytes | None:
+        if key in self._top:
+            return self._top[key]
+        return self._base.get(key)
+
+
+def _parse_genesis(app_state: bytes) -> AppGenesis:
+    try:
+        return msgspec.json.decode(app_state, type=AppGenesis, strict=True)
+    except msgspec.MsgspecError as exc:
+        raise LedgerError("genesis.invalid", where="genesis.json: app_state", got=str(exc),
+                          expected="a civichain application genesis") from None
+
+
+def _pack_keys(keys: list[bytes]) -> bytes:
+    return encode(list(keys))
+
+
+def _unpack_keys(packed: bytes) -> list[bytes]:
+    return decode(packed, list[bytes], where="stale node list")
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else repr(value)

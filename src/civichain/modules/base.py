@@ -1,0 +1,120 @@
+"""The uniform interface of a module: actions with argument schemas, who may perform them, and queries.
+
+A module is a set of pure functions of (state view, transaction, block context). It reads and writes state
+only through the `StateView` it is handed, reports what it did as events, and fails with a `ModuleError`
+whose code is stable. Modules never import each other; they meet through state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol
+
+import msgspec
+
+from civichain.codec import decode, encode
+from civichain.errors import CivicError
+from civichain.types import Attribute, Event
+
+
+class ModuleError(CivicError):
+    """An action refused by a module's rules; the transaction changes nothing."""
+
+
+class StateView(Protocol):
+    """Reads and buffered writes of the state, as execution hands them to a module."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+    def set(self, key: bytes, value: bytes) -> None: ...
+    def delete(self, key: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BlockContext:
+    """What an action may know about the block: chain, height and the block's (BFT) time in nanoseconds."""
+
+    chain_id: str
+    height: int
+    time_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """The account that signed the transaction, as registered in state."""
+
+    id: str
+    organisation: str
+    roles: tuple[str, ...]
+
+    def has_role(self, *roles: str) -> bool:
+        """Return True when the account holds any of `roles`."""
+        return any(role in self.roles for role in roles)
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything one action sees: state, block, sender, endorsers; and the events it emits."""
+
+    state: StateView
+    block: BlockContext
+    sender: Sender
+    tx_id: bytes
+    endorsers: tuple[str, ...] = ()
+    events: list[Event] = field(default_factory=list)
+
+    def emit(self, module: str, kind: str, key: str, **attributes: object) -> None:
+        """Record an event; `key` is the indexed subject (a digest, an account id, ...)."""
+        attrs = tuple(Attribute(k, _text(v)) for k, v in sorted(attributes.items()))
+        self.events.append(Event(module=module, type=kind, key=key, attributes=attrs))
+
+    def load(self, key: bytes, kind: type[msgspec.Struct]) -> msgspec.Struct | None:
+        """Return the record stored under `key`, decoded as `kind`, or None."""
+        raw = self.state.get(key)
+        return None if raw is None else decode(raw, kind, where=key.decode(errors="replace"))
+
+    def save(self, key: bytes, record: msgspec.Struct) -> None:
+        """Store `record` under `key` in its canonical form."""
+        self.state.set(key, encode(record))
+
+
+class Args(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every action's arguments: a map whose keys are the field names, declared in sorted order.
+
+    Sorted declaration makes the struct's encoding the canonical map (keys sorted), so a client in any
+    language produces the same bytes from the same values. Every field is encoded, defaults included.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One thing a module can be asked to do: its argument schema and how it changes state."""
+
+    name: str
+    schema: type[msgspec.Struct]
+    apply: Callable[[Context, msgspec.Struct], None]
+    summary: str
+
+    def __post_init__(self) -> None:
+        fields = list(self.schema.__struct_fields__)
+        if fields != sorted(fields) or self.schema.__struct_config__.array_like:
+            raise TypeError(f"{self.schema.__name__}: argument fields must be declared in sorted order, as a map")
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """A named set of actions, a genesis hook and its state key prefix."""
+
+    name: str
+    actions: dict[str, Action]
+    init_genesis: Callable[[StateView, object], None] | None = None
+
+    @staticmethod
+    def of(name: str, actions: Iterable[Action], init_genesis=None) -> "Module":
+        """Build a module from its actions."""
+        return Module(name=name, actions={a.name: a for a in actions}, init_genesis=init_genesis)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)

@@ -1,0 +1,113 @@
+"""Start and stop the processes of a node: the app (ABCI), CometBFT, and the HTTP API.
+
+Each runs as its own OS process with its output in `<home>/logs/`. The app starts first, and CometBFT only
+once the app's ABCI port accepts connections, so CometBFT's handshake always finds the app.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from civichain.engine import find_cometbft
+from civichain.node.config import NodeConfig, load_node_config
+
+ROLES = ("app", "cometbft", "api")
+
+
+class StartError(RuntimeError):
+    """A process of the node did not come up."""
+
+
+@dataclass
+class NodeProcesses:
+    """The processes of one node folder."""
+
+    home: Path
+    config: NodeConfig
+    cometbft: Path
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, home: Path, cometbft: Path | None = None) -> "NodeProcesses":
+        config = load_node_config(home)
+        return cls(home, config, cometbft or find_cometbft(config.cometbft.binary or None))
+
+    def start(self, roles: tuple[str, ...] = ROLES, timeout: float = 30.0) -> None:
+        """Start the given processes (in the safe order) and wait until each listens."""
+        for role in ROLES:
+            if role in roles:
+                self.start_one(role, timeout=timeout)
+
+    def start_one(self, role: str, timeout: float = 30.0) -> None:
+        """Start one process and wait until it listens."""
+        if self.running(role):
+            return
+        logs = self.home / "logs"
+        logs.mkdir(exist_ok=True)
+        out = open(logs / f"{role}.log", "ab")
+        env = {**os.environ, **self.extra_env, "PYTHONUNBUFFERED": "1"}
+        self.procs[role] = subprocess.Popen(self._command(role), stdout=out, stderr=subprocess.STDOUT, env=env,
+                                            start_new_session=True)
+        out.close()
+        host, port = self._listen_address(role)
+        _wait_listening(host, port, timeout, self.procs[role], role, logs / f"{role}.log")
+
+    def running(self, role: str) -> bool:
+        """Return True when the process is alive."""
+        proc = self.procs.get(role)
+        return proc is not None and proc.poll() is None
+
+    def kill(self, role: str, sig: int = signal.SIGKILL) -> None:
+        """Send `sig` to a process (SIGKILL by default) and reap it."""
+        proc = self.procs.get(role)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Stop every process: CometBFT first (so it does not see the app vanish mid-block), then the others."""
+        for role in ("api", "cometbft", "app"):
+            self.kill(role, signal.SIGTERM)
+
+    def _command(self, role: str) -> list[str]:
+        if role == "cometbft":
+            return [str(self.cometbft), "start", "--home", str(self.config.resolve(self.home, self.config.cometbft.home))]
+        return [sys.executable, "-m", "civichain", "node", role, "--home", str(self.home)]
+
+    def _listen_address(self, role: str) -> tuple[str, int]:
+        c = self.config
+        return {"app": (c.abci.host, c.abci.port), "cometbft": (c.cometbft.rpc_host, c.cometbft.rpc_port),
+                "api": (c.api.host, c.api.port)}[role]
+
+
+def port_free(host: str, port: int) -> bool:
+    """Return True when nothing listens on host:port."""
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) != 0
+
+
+def _wait_listening(host: str, port: int, timeout: float, proc: subprocess.Popen, role: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+            raise StartError(f"{role} exited with code {proc.returncode} while starting; last output:\n{tail}")
+        if not port_free(host, port):
+            return
+        time.sleep(0.1)
+    proc.kill()
+    raise StartError(f"{role} did not listen on {host}:{port} within {timeout:.0f} s (log: {log})")

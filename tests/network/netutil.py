@@ -1,0 +1,80 @@
+"""Real networks for tests: CometBFT and app processes on loopback, always stopped afterwards."""
+
+from __future__ import annotations
+
+import socket
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from civichain.engine import find_cometbft
+from civichain.node.network import Network, PORTS_PER_NODE, init_network
+from civichain.node.supervisor import NodeProcesses
+
+
+def free_base_port(nodes: int, start: int = 31000, stop: int = 60000) -> int:
+    """Return a base port from which `nodes` × 10 ports are free on 127.0.0.1."""
+    for base in range(start, stop, 200):
+        if all(_free(base + i) for i in range(nodes * PORTS_PER_NODE)):
+            return base
+    raise RuntimeError("no free port range")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@contextmanager
+def running_network(root: Path, validators: int = 4, timeout_commit: str = "200ms"):
+    """Init and start a network in `root`; yield (network, node processes); stop everything."""
+    base = free_base_port(validators)
+    network = init_network(root, validators=validators, binary=find_cometbft(), base_port=base,
+                           timeout_commit=timeout_commit, chain_id="test-net")
+    nodes = [NodeProcesses.of(n.home) for n in network.nodes]
+    try:
+        for node in nodes:
+            node.start(("app",))
+        for node in nodes:
+            node.start(("cometbft", "api"))
+        wait_for_height(network, 2, timeout=60)
+        yield network, nodes
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def node_heights(network: Network) -> list[int | None]:
+    heights = []
+    for node in network.nodes:
+        try:
+            heights.append(int(httpx.get(f"{node.rpc_url}/status", timeout=2).json()["result"]["sync_info"]["latest_block_height"]))
+        except (httpx.HTTPError, KeyError, ValueError):
+            heights.append(None)
+    return heights
+
+
+def wait_for_height(network: Network, height: int, timeout: float = 60, nodes: list[int] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    wanted = nodes if nodes is not None else list(range(len(network.nodes)))
+    while time.monotonic() < deadline:
+        heights = node_heights(network)
+        if all(heights[i] is not None and heights[i] >= height for i in wanted):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"nodes {wanted} did not reach height {height}: {node_heights(network)}")
+
+
+def app_hash_at(node_rpc: str, height: int) -> str:
+    """The app hash each node's header at `height` carries (that of block height-1)."""
+    return httpx.get(f"{node_rpc}/block", params={"height": str(height)}, timeout=5).json()["result"]["block"]["header"]["app_hash"]
+
+
+def block_hash_at(node_rpc: str, height: int) -> str:
+    return httpx.get(f"{node_rpc}/block", params={"height": str(height)}, timeout=5).json()["result"]["block_id"]["hash"]
