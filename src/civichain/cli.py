@@ -24,6 +24,8 @@ app = typer.Typer(help="civichain: public records that departments keep together
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 node_app = typer.Typer(help="Run one node's processes.", no_args_is_help=True)
 app.add_typer(node_app, name="node")
+bench_app = typer.Typer(help="Benchmarks on real local networks; they print their figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 console = Console()
 err = Console(stderr=True)
 
@@ -176,3 +178,63 @@ def node_start(home: Path = typer.Option(..., help="Node folder.")) -> None:
         pass
     finally:
         node.stop()
+
+
+@bench_app.command("ledger")
+def bench_ledger(
+    txs: int = typer.Option(30_000, help="Transactions to commit."),
+    accounts: int = typer.Option(100, help="Bench accounts sending them."),
+    timeout_commit: str = typer.Option("300ms", help="CometBFT timeout_commit."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Committed tx/s of one validator, full checks, durable commits.
+
+    Example: civichain bench ledger --txs 30000
+    """
+    from civichain.bench.network import run_bench
+
+    result = run_bench(validators=1, total=txs, rate=None, accounts_per_node=accounts, timeout_commit=timeout_commit,
+                       report=lambda line: err.print(line))
+    _print_figures("bench ledger (1 validator)", result, as_json)
+
+
+@bench_app.command("network")
+def bench_network(
+    validators: int = typer.Option(4, help="Validators (each an app and a CometBFT process)."),
+    rate: float = typer.Option(1500, help="Offered load, tx/s (0: as fast as accepted)."),
+    duration: float = typer.Option(60, help="Seconds of load."),
+    accounts: int = typer.Option(50, help="Bench accounts per node."),
+    timeout_commit: str = typer.Option("300ms", help="CometBFT timeout_commit."),
+    kvstore: bool = typer.Option(True, help="Also measure CometBFT's built-in kvstore on the same load."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Committed tx/s and commit latency (p50, p99) of a local network, and the ratio to CometBFT's kvstore.
+
+    Example: civichain bench network --rate 1500 --duration 60
+    """
+    from civichain.bench.network import run_bench, run_kvstore_bench
+
+    total = int((rate or 2000) * duration)
+    result = run_bench(validators=validators, total=total, rate=rate or None, accounts_per_node=accounts,
+                       timeout_commit=timeout_commit, report=lambda line: err.print(line))
+    figures = {"civichain": result}
+    if kvstore:
+        ceiling = run_kvstore_bench(validators=validators, total=total, rate=rate or None,
+                                    timeout_commit=timeout_commit, report=lambda line: err.print(line))
+        figures["kvstore"] = ceiling
+        figures["ratio_to_kvstore"] = round(result["tx_per_s"] / ceiling["tx_per_s"], 3) if ceiling["tx_per_s"] else None
+    _print_figures(f"bench network ({validators} validators)", figures, as_json)
+
+
+def _print_figures(title: str, figures: dict, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(figures))
+        return
+    console.print(f"[bold]{title}[/bold]")
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            console.print(f"  {key}:")
+            for k, v in value.items():
+                console.print(f"    {k:20} {v}")
+        else:
+            console.print(f"  {key:22} {value}")

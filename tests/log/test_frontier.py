@@ -152,3 +152,13 @@ def test_proof_builders_refuse_requests_outside_the_log():
         consistency_proof(6, 5, NODES)
     with pytest.raises(ProofError, match="^log.size_out_of_range:"):
         consistency_proof(-1, 5, NODES)
+
+
+def test_a_copied_frontier_grows_independently_of_the_original():
+    original = Frontier.from_nodes(10, NODES)
+    copied = original.copy()
+    for n in range(10, 20):
+        assert copied.append(LEAF_HASHES[n]) == COMPLETED[n]
+    assert (copied.size, copied.root()) == (20, ROOTS[20])
+    assert (original.size, original.root()) == (10, ROOTS[10])
+    assert original.append(LEAF_HASHES[10]) == COMPLETED[10]

@@ -41,7 +41,9 @@ def test_every_inclusion_proof_verifies_at_every_size_up_to_300():
     for n in range(1, 301):
         root = ROOTS[n]
         for m in range(n):
-            verify_inclusion(leaf_hash(ENTRIES[m]), m, n, LOG.inclusion_proof(m, n), root)
+            proof = LOG.inclusion_proof(m, n)
+            verify_inclusion(leaf_hash(ENTRIES[m]), m, n, proof, root)
+            assert root_from_inclusion(leaf_hash(ENTRIES[m]), m, n, proof) == root
 
 
 def test_every_consistency_proof_verifies_at_every_pair_of_sizes_up_to_300():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from civichain.state import decode_node_key, decode_state_proof, encode_state_proof, prove, verify_state_proof
-from state_support import Chain
+from .state_support import Chain
 
 VERSION_1 = {
     b"parcel/1": b"owner=alice",

@@ -21,7 +21,7 @@ from civichain.state import (
     verify_presence,
     verify_state_proof,
 )
-from state_support import KEY_POOL, Chain, flip_bit, histories
+from .state_support import KEY_POOL, Chain, flip_bit, histories
 
 ABSENT_KEYS = [b"never written", b"c-absent"]
 

@@ -15,7 +15,7 @@ from civichain.state import (
     read,
     verify_state_proof,
 )
-from state_support import KEY_POOL, Chain, histories, walk
+from .state_support import KEY_POOL, Chain, histories, walk
 
 
 @given(history=histories, window=st.integers(1, 3))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from civichain.crypto import sha256
 from civichain.state import EMPTY_HASH, MemoryNodeStore, StateError, apply, decode_node_key, read
 from civichain.state.nodes import encode_internal, encode_leaf, internal_hash, leaf_hash, node_key
-from state_support import (
+from .state_support import (
     CLUSTERED_KEYS,
     KEY_POOL,
     Chain,

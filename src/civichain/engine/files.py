@@ -70,7 +70,7 @@ def write_engine_config(home: Path, *, moniker: str, abci_address: str, rpc_ladd
         "log_level": "main:info,state:info,consensus:error,p2p:error,*:error",
     })
     config["rpc"].update({"laddr": rpc_laddr, "max_body_bytes": 4_194_304, "timeout_broadcast_tx_commit": "30s",
-                          "max_subscription_clients": 200})
+                          "max_subscription_clients": 200, "max_request_batch_size": 1000})
     config["p2p"].update({
         "laddr": p2p_laddr,
         "persistent_peers": ",".join(persistent_peers),

@@ -10,7 +10,8 @@ class Frontier:
     """The perfect nodes that tile a log of `size` entries, one per set bit of `size`, largest first.
 
     These O(log n) hashes are all a writer keeps in memory: each append merges the new leaf with the pieces it
-    completes, and the root folds the pieces from the right (RFC 9162 §2.1.1).
+    completes, and the root folds the pieces from the right (RFC 9162 §2.1.1). Make one with `empty` or
+    `from_nodes`.
     """
 
     __slots__ = ("_hasher", "_pieces", "_size")

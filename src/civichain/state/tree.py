@@ -69,6 +69,9 @@ class TreeUpdate:
 Child = tuple[int, bytes | None, bytes, bytes | None]
 EMPTY_CHILD: Child = (EMPTY, NO_VERSION, EMPTY_HASH, None)
 
+# A change as the update walks it: (path as an integer, key hash, key, new value or None to delete).
+Row = tuple[int, bytes, bytes, bytes | None]
+
 
 def apply(store: NodeReader, base_root: bytes | None, new_version: int,
           changes: Mapping[bytes, bytes | None]) -> TreeUpdate:
@@ -170,7 +173,7 @@ def _check_root_key(root_key: bytes) -> int:
     return version
 
 
-def _sorted_changes(changes: Mapping[bytes, bytes | None]) -> list[tuple[int, bytes, bytes, bytes | None]]:
+def _sorted_changes(changes: Mapping[bytes, bytes | None]) -> list[Row]:
     """Return the changes as (path, key hash, key, value), sorted by path so that every node sees them in order."""
     rows = []
     for key, value in changes.items():
@@ -191,7 +194,7 @@ class _Batch:
     unchanged is returned as the very same object, so its parent knows it need not rewrite anything.
     """
 
-    def __init__(self, store: NodeReader, version: bytes, rows: list[tuple[int, bytes, bytes, bytes | None]]) -> None:
+    def __init__(self, store: NodeReader, version: bytes, rows: list[Row]) -> None:
         self.store, self.version, self.rows = store, version, rows
         self.paths = [row[0] for row in rows]
         self.new_nodes: list[tuple[bytes, bytes]] = []
@@ -241,7 +244,7 @@ class _Batch:
             return EMPTY_CHILD
         return self.build(depth, prefix, rows, [row[0] for row in rows], 0, len(rows))
 
-    def build(self, depth: int, prefix: int, rows: list, paths: list[int], lo: int, hi: int) -> Child:
+    def build(self, depth: int, prefix: int, rows: list[Row], paths: list[int], lo: int, hi: int) -> Child:
         """Build the subtree holding exactly rows lo:hi (no deletes among them) from nothing."""
         if hi - lo == 1:
             _, key_hash, key, value = rows[lo]

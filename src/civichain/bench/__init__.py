@@ -1,0 +1,1 @@
+"""Benchmarks: load generation against real networks, and the figures they print (`civichain bench ...`)."""

@@ -1,0 +1,167 @@
+"""Load for benchmarks: registered bench accounts, pre-signed transactions, paced submission, commit watching.
+
+Transactions are submitted with CometBFT's `broadcast_tx_async` in JSON-RPC batches. All transactions of one
+account go to the same node, in nonce order, so mempool admission (which needs each account's next nonce)
+never sees a gap. Commits are observed by polling one node's `/block` and `/block_results`: a transaction's
+latency is the time from its submission to the moment its block was seen committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import statistics
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from civichain.client.tx import Signer, build_body, sign
+from civichain.crypto import ED25519_SHA256
+from civichain.modules.notary import Anchor
+from civichain.modules.registry import AddAccount
+
+
+def bench_signers(organisation: str, count: int) -> list[Signer]:
+    """Return `count` deterministic bench accounts of `organisation`."""
+    return [Signer(f"{organisation}/bench{i}", hashlib.sha256(f"bench {organisation} {i}".encode()).digest(),
+                   ED25519_SHA256) for i in range(count)]
+
+
+def registration_txs(chain_id: str, admin: Signer, accounts: list[Signer], first_nonce: int, expires_at: int) -> list[bytes]:
+    """Return the admin's transactions adding `accounts` with the notary role."""
+    return [sign(build_body(chain_id, admin.account, first_nonce + i, expires_at, "registry", "add_account",
+                            AddAccount(id=a.account, public_key=a.public_key, roles=("notary",))), admin)
+            for i, a in enumerate(accounts)]
+
+
+def anchor_txs(chain_id: str, signer: Signer, count: int, first_nonce: int, expires_at: int, tag: str = "") -> list[bytes]:
+    """Return `count` notary anchors by `signer` with consecutive nonces."""
+    txs = []
+    for i in range(count):
+        nonce = first_nonce + i
+        digest = hashlib.sha256(f"{tag} {signer.account} {nonce}".encode()).digest()
+        body = build_body(chain_id, signer.account, nonce, expires_at, "notary", "anchor",
+                          Anchor(digest=digest, metadata={"bench": "1"}, title=f"Bench document {nonce}"))
+        txs.append(sign(body, signer))
+    return txs
+
+
+def interleave(streams: list[list[bytes]]) -> list[bytes]:
+    """Merge per-account streams round-robin, keeping each stream's order."""
+    merged, longest = [], max((len(s) for s in streams), default=0)
+    for i in range(longest):
+        merged.extend(s[i] for s in streams if i < len(s))
+    return merged
+
+
+def tx_hash(raw: bytes) -> str:
+    """CometBFT's hash of a transaction (upper-case hex SHA-256), which is also civichain's tx id."""
+    return hashlib.sha256(raw).hexdigest().upper()
+
+
+@dataclass
+class Observation:
+    """What a load run saw."""
+
+    submitted: dict[str, float] = field(default_factory=dict)      # tx hash -> submit time
+    committed: dict[str, float] = field(default_factory=dict)      # tx hash -> time its block was seen
+    ok: set[str] = field(default_factory=set)
+    refused_at_submit: int = 0
+    heights: list[tuple[int, float, int]] = field(default_factory=list)   # (height, seen at, txs)
+
+    def latencies(self) -> list[float]:
+        return sorted(self.committed[h] - self.submitted[h] for h in self.committed if h in self.submitted)
+
+    def percentile(self, p: float) -> float:
+        values = self.latencies()
+        if not values:
+            return float("nan")
+        return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+    def throughput(self) -> float:
+        """Committed OK transactions per second, over the span from first submission to last commit."""
+        if not self.ok:
+            return 0.0
+        start = min(self.submitted.values())
+        end = max(self.committed[h] for h in self.ok)
+        return len(self.ok) / max(end - start, 1e-9)
+
+
+async def submit(rpc_url: str, txs: list[bytes], observation: Observation, rate: float | None = None,
+                 batch: int = 200) -> None:
+    """Send `txs` in order to one node, `batch` per JSON-RPC call, paced at `rate` tx/s when given."""
+    started = time.monotonic()
+    async with httpx.AsyncClient(timeout=60) as http:
+        for offset in range(0, len(txs), batch):
+            chunk = txs[offset:offset + batch]
+            if rate:
+                due = started + offset / rate
+                if (delay := due - time.monotonic()) > 0:
+                    await asyncio.sleep(delay)
+            payload = [{"jsonrpc": "2.0", "id": i, "method": "broadcast_tx_async",
+                        "params": {"tx": base64.b64encode(raw).decode()}} for i, raw in enumerate(chunk)]
+            now = time.time()
+            for raw in chunk:
+                observation.submitted[tx_hash(raw)] = now
+            replies = (await http.post(rpc_url, json=payload)).json()
+            if isinstance(replies, dict):   # an error about the whole batch
+                raise RuntimeError(f"{rpc_url} refused a batch: {str(replies.get('error'))[:300]}")
+            observation.refused_at_submit += sum(1 for r in replies if "error" in r or r["result"]["code"] != 0)
+
+
+async def watch_commits(rpc_url: str, observation: Observation, stop: asyncio.Event, start_height: int) -> None:
+    """Record, for every new block, when it was seen and which of its transactions succeeded."""
+    height = start_height
+    async with httpx.AsyncClient(timeout=30) as http:
+        while not stop.is_set():
+            latest = int((await http.get(f"{rpc_url}/status")).json()["result"]["sync_info"]["latest_block_height"])
+            if latest <= height:
+                await asyncio.sleep(0.02)
+                continue
+            seen = time.time()
+            for h in range(height + 1, latest + 1):
+                block = (await http.get(f"{rpc_url}/block", params={"height": str(h)})).json()["result"]["block"]
+                raw_txs = [base64.b64decode(t) for t in block["data"]["txs"] or []]
+                codes = await _result_codes(http, rpc_url, h) if raw_txs else []
+                for raw, code in zip(raw_txs, codes):
+                    digest = tx_hash(raw)
+                    observation.committed[digest] = seen
+                    if code == 0:
+                        observation.ok.add(digest)
+                observation.heights.append((h, seen, len(raw_txs)))
+            height = latest
+
+
+async def _result_codes(http: httpx.AsyncClient, rpc_url: str, height: int) -> list[int]:
+    """Return the result codes of a block's transactions (retrying while CometBFT is still saving them)."""
+    for _ in range(100):
+        reply = (await http.get(f"{rpc_url}/block_results", params={"height": str(height)})).json()
+        if "result" in reply:
+            return [r.get("code", 0) for r in reply["result"]["txs_results"] or []]
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{rpc_url}: no results for height {height}: {str(reply.get('error'))[:200]}")
+
+
+async def wait_all_committed(observation: Observation, expected: int, timeout: float) -> None:
+    """Wait until `expected` transactions are seen committed, or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while len(observation.committed) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
+def summary(observation: Observation) -> dict:
+    """Return the figures of a run."""
+    latencies = observation.latencies()
+    return {
+        "submitted": len(observation.submitted),
+        "refused_at_submit": observation.refused_at_submit,
+        "committed": len(observation.committed),
+        "committed_ok": len(observation.ok),
+        "tx_per_s": round(observation.throughput(), 1),
+        "latency_p50_s": round(observation.percentile(50), 3) if latencies else None,
+        "latency_p99_s": round(observation.percentile(99), 3) if latencies else None,
+        "mean_block_txs": round(statistics.mean(n for _, _, n in observation.heights if n) if any(
+            n for _, _, n in observation.heights) else 0, 1),
+    }

@@ -1,0 +1,174 @@
+"""`civichain bench ledger` and `civichain bench network`: committed tx/s and commit latency on real networks.
+
+Each run makes a fresh network folder in a temporary directory on free loopback ports, starts real CometBFT
+and app processes, registers bench accounts, pre-signs the load, submits it, watches the commits on one node,
+and stops everything. With `with_kvstore`, the same configuration and load shape are then run against
+CometBFT's built-in kvstore application: the engine's own ceiling on this machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+from typing import Callable
+
+import tomli_w
+
+from civichain.bench.load import (
+    Observation,
+    anchor_txs,
+    bench_signers,
+    interleave,
+    registration_txs,
+    submit,
+    summary,
+    wait_all_committed,
+    watch_commits,
+)
+from civichain.client.sample import load_signer
+from civichain.engine import EngineError, find_cometbft
+from civichain.engine.rpc import CometRpc
+from civichain.node.network import PORTS_PER_NODE, Network, init_network
+from civichain.node.supervisor import NodeProcesses
+
+Report = Callable[[str], None]
+
+
+def free_base_port(nodes: int, start: int = 41000) -> int:
+    """Return a base port with `nodes` × 10 free ports on 127.0.0.1."""
+    for base in range(start, 62000, 200):
+        if all(_free(base + i) for i in range(nodes * PORTS_PER_NODE)):
+            return base
+    raise RuntimeError("no free range of loopback ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_node: int = 50,
+              timeout_commit: str = "300ms", report: Report = print, keep: Path | None = None) -> dict:
+    """Run civichain under load; return the figures."""
+    with tempfile.TemporaryDirectory(prefix="civichain-bench-") as tmp:
+        root = keep or Path(tmp) / "net"
+        network = init_network(root, validators=validators, binary=find_cometbft(), base_port=free_base_port(validators),
+                               timeout_commit=timeout_commit, chain_id="bench")
+        nodes = [NodeProcesses.of(n.home) for n in network.nodes]
+        try:
+            _start(nodes)
+            streams = _prepare_accounts(network, accounts_per_node, total, report)
+            report(f"submitting {total} pre-signed transactions to {validators} node(s)"
+                   + (f" at {rate:.0f} tx/s" if rate else " as fast as they are accepted"))
+            observation = asyncio.run(_drive(network, streams, rate, total))
+            result = summary(observation)
+            result["validators"] = validators
+            return result
+        finally:
+            for node in nodes:
+                node.stop()
+
+
+def run_kvstore_bench(*, validators: int, total: int, rate: float | None, timeout_commit: str = "300ms",
+                      tx_size: int = 300, report: Report = print) -> dict:
+    """Run CometBFT's built-in kvstore on the same configuration and load; return the figures."""
+    with tempfile.TemporaryDirectory(prefix="civichain-kvstore-") as tmp:
+        network = init_network(Path(tmp) / "net", validators=validators, binary=find_cometbft(),
+                               base_port=free_base_port(validators), timeout_commit=timeout_commit, chain_id="kvstore")
+        nodes = [NodeProcesses.of(n.home) for n in network.nodes]
+        for node in nodes:
+            _use_builtin_kvstore(node.home / "cometbft" / "config" / "config.toml")
+        try:
+            for node in nodes:
+                node.start(("cometbft",))
+            _wait_height(network, 2)
+            per_node = [[f"k{n}-{i:09d}=".encode().ljust(tx_size, b"v") for i in range(total // validators)]
+                        for n in range(validators)]
+            report(f"kvstore: submitting {sum(map(len, per_node))} transactions")
+            observation = asyncio.run(_drive(network, per_node, rate, sum(map(len, per_node))))
+            result = summary(observation)
+            result["validators"] = validators
+            return result
+        finally:
+            for node in nodes:
+                node.stop()
+
+
+def _start(nodes: list[NodeProcesses]) -> None:
+    for node in nodes:
+        node.start(("app",))
+    for node in nodes:
+        node.start(("cometbft",))
+    _wait_height_nodes(nodes, 2)
+
+
+def _prepare_accounts(network: Network, accounts_per_node: int, total: int, report: Report) -> list[list[bytes]]:
+    """Register bench accounts (one block per department) and pre-sign each node's stream of anchors."""
+    expires = _height(network.nodes[0].rpc_url) + 100_000
+    per_account = max(1, total // (accounts_per_node * len(network.nodes)))
+    streams, registrations = [], []
+    started = time.monotonic()
+    for node in network.nodes:
+        admin = load_signer(network.root, f"{node.organisation}/admin")
+        signers = bench_signers(node.organisation, accounts_per_node)
+        registrations.append((node, registration_txs(network.chain_id, admin, signers, 0, expires)))
+        streams.append(interleave([anchor_txs(network.chain_id, s, per_account, 0, expires, tag="bench")
+                                   for s in signers]))
+    report(f"pre-signed {sum(map(len, streams))} transactions in {time.monotonic() - started:.1f} s")
+    asyncio.run(_drive(network, [txs for _, txs in registrations], None, sum(len(t) for _, t in registrations)))
+    return streams
+
+
+async def _drive(network: Network, streams: list[list[bytes]], rate: float | None, expected: int) -> Observation:
+    observation = Observation()
+    stop = asyncio.Event()
+    start_height = _height(network.nodes[0].rpc_url)
+    watcher = asyncio.create_task(watch_commits(network.nodes[0].rpc_url, observation, stop, start_height))
+    per_node_rate = rate / len(streams) if rate else None
+    await asyncio.gather(*(submit(node.rpc_url, txs, observation, per_node_rate)
+                           for node, txs in zip(network.nodes, streams)))
+    await wait_all_committed(observation, expected, timeout=max(60.0, expected / 200))
+    stop.set()
+    await watcher
+    return observation
+
+
+def _use_builtin_kvstore(config_path: Path) -> None:
+    config = tomllib.loads(config_path.read_text())
+    config["proxy_app"] = "kvstore"
+    config_path.write_text(tomli_w.dumps(config))
+
+
+def _wait_height(network: Network, height: int, timeout: float = 60) -> None:
+    _wait_urls([n.rpc_url for n in network.nodes], height, timeout)
+
+
+def _wait_height_nodes(nodes: list[NodeProcesses], height: int, timeout: float = 60) -> None:
+    _wait_urls([n.config.rpc_url for n in nodes], height, timeout)
+
+
+def _wait_urls(urls: list[str], height: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(_height(url) >= height for url in urls):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"the nodes did not reach height {height} within {timeout:.0f} s")
+
+
+def _height(url: str) -> int:
+    rpc = CometRpc(url, timeout=2)
+    try:
+        return int(rpc.status()["sync_info"]["latest_block_height"])
+    except EngineError:   # still starting: its RPC does not answer yet
+        return -1
+    finally:
+        rpc.close()
