@@ -178,3 +178,12 @@ def test_node_and_hash_layouts_are_the_documented_bytes():
     assert internal_hash(left, right) == sha256(b"\x01" + left + right)
     assert leaf_hash(left, right) == sha256(b"\x00" + left + right)
 
+
+
+@given(st.dictionaries(st.binary(min_size=1, max_size=12), st.binary(max_size=12), max_size=60))
+def test_entries_yield_exactly_the_contents(contents):
+    from civichain.state import MemoryNodeStore, apply, entries
+    store = MemoryNodeStore()
+    update = apply(store, None, 1, contents)
+    store.save(update)
+    assert dict(entries(store, update.root_key)) == contents

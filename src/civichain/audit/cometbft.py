@@ -49,9 +49,11 @@ def verify_commit(chain_id: str, header: dict, commit: dict, validators: list[di
     `header` and `commit` are `result.signed_header` of `/commit?height=H` (or header H with the `last_commit` of
     block H+1); `validators` is `result.validators` of `/validators?height=H`, the set that signs block H. Every
     COMMIT signature must verify for the validator at its index; NIL and absent signatures are skipped and count
-    no power. Follows CometBFT `types.VerifyCommit`. Raises AuditError: audit.malformed, audit.chain_id,
-    audit.height, audit.header_hash, audit.validators_hash, audit.signature_count, audit.validator_address,
-    audit.key_type, audit.bad_signature, audit.insufficient_power.
+    no power. Follows CometBFT `types.VerifyCommit`, which also checks NIL votes' signatures (counting no power
+    for them either), after checking the header against the commit's block id and the validators against the
+    header. Raises AuditError: audit.malformed, audit.chain_id, audit.height, audit.header_hash,
+    audit.validators_hash, audit.signature_count, audit.validator_address, audit.key_type, audit.bad_signature,
+    audit.insufficient_power.
     """
     height = _int(_get(header, "height", "header"), "header height", 1, INT64_MAX)
     at = f"height {height}"
@@ -102,7 +104,8 @@ def verify_chain_link(previous_header: dict, header: dict, previous_block_id_has
                          expected=f"{previous_block_id_hash.hex().upper()}, the block id given for it")
     last_block_id = _block_id(_get(header, "last_block_id", f"{at} header"), f"{at} header last_block_id")
     if last_block_id.hash != previous_hash:
-        raise AuditError("audit.last_block_id", where=f"{at} header last_block_id", got=last_block_id.hash.hex().upper(),
+        raise AuditError("audit.last_block_id", where=f"{at} header last_block_id",
+                         got=last_block_id.hash.hex().upper(),
                          expected=f"{previous_hash.hex().upper()}, the hash of header {previous_height}")
     promised = _hex(_get(previous_header, "next_validators_hash", f"height {previous_height} header"),
                     f"height {previous_height} header next_validators_hash", HASH_SIZE)

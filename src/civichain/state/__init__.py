@@ -22,7 +22,7 @@ from civichain.state.proof import (
     verify_state_proof,
 )
 from civichain.state.pruning import prunable_nodes
-from civichain.state.tree import NodeReader, TreeUpdate, apply, read
+from civichain.state.tree import NodeReader, TreeUpdate, apply, entries, read
 
 __all__ = [
     "EMPTY_HASH",
@@ -38,6 +38,7 @@ __all__ = [
     "TreeUpdate",
     "apply",
     "decode_node_key",
+    "entries",
     "decode_state_proof",
     "encode_state_proof",
     "prove",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from civichain.crypto import sha256
 from civichain.state.errors import StateError
@@ -281,3 +281,25 @@ class _Batch:
         decode_leaf(node)
         self.stale.append(key)
         return (LEAF, None, leaf[2], node)
+
+
+def entries(store: NodeReader, root_key: bytes | None) -> Iterator[tuple[bytes, bytes]]:
+    """Yield every (key, value) of the tree whose root key is `root_key`, in path order (sha256 of the key).
+
+    Used to export the state of one version whole. Raises as `read` does.
+    """
+    if root_key is None:
+        return
+    _check_root_key(root_key)
+    stack = [(load(store, root_key), 0, 0)]
+    while stack:
+        node, depth, prefix = stack.pop()
+        if node[:1] != INTERNAL_TAG:
+            yield decode_leaf(node)
+            continue
+        check_internal(node)
+        # Push the right child first so the left one is visited first.
+        for bit, kind, version in ((1, node[1] & 15, node[42:50]), (0, node[1] >> 4, node[2:10])):
+            if kind != EMPTY:
+                child_prefix = (prefix << 1) | bit
+                stack.append((load(store, node_key(version, depth + 1, child_prefix)), depth + 1, child_prefix))

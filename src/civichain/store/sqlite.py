@@ -84,9 +84,9 @@ class CommitBatch:
 class Store:
     """The app database of one node. Not thread-safe: one Store per thread or process."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, durable: bool = True) -> None:
         self.path = Path(path)
-        self.readonly = readonly
+        self.readonly, self.durable = readonly, durable
         if readonly and not self.path.exists():
             raise StoreError("store.missing", where=str(self.path), got="no file", expected="a civichain database")
         try:
@@ -107,7 +107,8 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            # FULL: a commit is on disk before Commit returns. Only a throw-away replay (an audit) opts out.
+            db.execute("PRAGMA synchronous=FULL" if self.durable else "PRAGMA synchronous=OFF")
         db.execute("PRAGMA cache_size=-65536")
         return db
 
@@ -223,6 +224,18 @@ class Store:
         query = (f"SELECT module, type, key, height, position, seq FROM events WHERE {' AND '.join(clauses)} "
                  "ORDER BY height, position, seq LIMIT ?")
         return list(self._db.execute(query, (*params, limit)))
+
+    def log_nodes_within(self, size: int) -> Iterator[tuple[int, int, bytes]]:
+        """Yield every stored perfect log node of the first `size` entries, by level then index."""
+        query = "SELECT level, idx, hash FROM log_nodes ORDER BY level, idx"
+        for level, index, digest in self._db.execute(query):
+            if (index + 1) << level <= size:
+                yield level, index, bytes(digest)
+
+    def kv_items(self) -> Iterator[tuple[bytes, bytes]]:
+        """Yield every latest (key, value) in key order."""
+        for key, value in self._db.execute("SELECT key, value FROM kv ORDER BY key"):
+            yield bytes(key), bytes(value)
 
     def log_node(self, level: int, index: int) -> bytes:
         """Return a perfect log node. Raises KeyError when it is not stored."""
