@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from civichain.errors import CivicError
@@ -24,6 +25,12 @@ app = typer.Typer(help="civichain: public records that departments keep together
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 node_app = typer.Typer(help="Run one node's processes.", no_args_is_help=True)
 app.add_typer(node_app, name="node")
+keys_app = typer.Typer(help="Account keys: passphrase-sealed key files.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+submit_app = typer.Typer(help="Sign and submit transactions.", no_args_is_help=True)
+app.add_typer(submit_app, name="submit")
+query_app = typer.Typer(help="Read committed records, each with its proof, checked here.", no_args_is_help=True)
+app.add_typer(query_app, name="query")
 bench_app = typer.Typer(help="Benchmarks on real local networks; they print their figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 console = Console()
@@ -42,7 +49,7 @@ def main() -> None:
     except CivicError as exc:
         if debug:
             raise
-        err.print(f"[red]error[/red] {exc.code}: {exc.where} is {exc.got!r}, expected {exc.expected}")
+        err.print(f"[red]error[/red] " + escape(f"{exc.code}: {exc.where} is {exc.got!r}, expected {exc.expected}"))
         sys.exit(EXIT_USAGE if exc.code.startswith(("config.", "keyfile.", "genesis.")) else EXIT_RUNTIME)
 
 
@@ -198,7 +205,7 @@ def verify(
             if as_json:
                 console.print_json(json.dumps({"ok": False, **exc.facts()}))
             else:
-                console.print(f"[red]NOT VERIFIED[/red] {exc.code}: {exc.where}: found {exc.got}, expected {exc.expected}")
+                console.print("[red]NOT VERIFIED[/red] " + escape(f"{exc.code}: {exc.where}: found {exc.got}, expected {exc.expected}"))
             raise typer.Exit(EXIT_PROBLEM)
     figures = {"ok": True, "chain_id": report.chain_id, "heights": report.heights,
                "executed_heights": report.executed_heights, "transactions": report.transactions,
@@ -213,6 +220,254 @@ def verify(
                       f"{report.executed_heights} blocks, every app hash equal; log of {report.log_size} entries "
                       f"({report.log_nodes} nodes) and {report.state_entries} state entries rebuilt and equal; "
                       f"{report.seconds:.1f} s ({report.tx_per_second():.0f} tx/s).")
+
+
+NetOption = typer.Option(Path("net"), "--net", help="Network folder (for node addresses and dev keys).")
+NodeOption = typer.Option("node0", "--node", help="Node whose API to use.")
+
+
+def _api(net: Path, node: str):
+    from civichain.client.api import ApiClient
+    from civichain.node.network import load_network
+
+    for entry in load_network(net).nodes:
+        if entry.name == node:
+            return ApiClient(entry.api_url)
+    from civichain.node.config import ConfigError
+    raise ConfigError("config.invalid", where="--node", got=node, expected=f"a node of {net}/network.toml")
+
+
+def _signer(net: Path, account: str, key: Optional[Path]):
+    from civichain.client.tx import Signer
+    from civichain.crypto import ED25519_SHA256, decrypt_key
+
+    path = key or net / "keys" / (account.replace("/", ".") + ".key")
+    passphrase = os.environ.get("CIVICHAIN_PASSPHRASE")
+    if passphrase is None and (net / "keys" / "PASSPHRASE").exists():
+        passphrase = (net / "keys" / "PASSPHRASE").read_text().strip()
+    if passphrase is None:
+        passphrase = typer.prompt(f"Passphrase of {path}", hide_input=True)
+    sealed = decrypt_key(path.read_bytes(), passphrase, where=str(path))
+    return Signer(account, sealed.private_key, ED25519_SHA256)
+
+
+def _send(net: Path, node: str, account: str, key: Optional[Path], module: str, action: str, args) -> dict:
+    from civichain.client.tx import build_body, sign
+
+    api = _api(net, node)
+    signer = _signer(net, account, key)
+    nonce = api.account(account)["next_nonce"]
+    status = api.status()
+    raw = sign(build_body(status["chain_id"], account, nonce, status["height"] + 1000, module, action, args), signer)
+    return api.submit(raw, wait=True)
+
+
+def _report_submission(answer: dict, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(answer))
+        return
+    receipt = answer.get("receipt", {})
+    if answer.get("status") == "committed":
+        console.print(f"[green]committed[/green] tx {answer['tx_id']} at height {answer['height']}")
+    elif answer.get("status") == "pending":
+        console.print(f"[yellow]pending[/yellow] tx {answer['tx_id']} (not committed yet; query it later)")
+    else:
+        console.print(f"[red]{answer.get('status')}[/red] tx {answer['tx_id']}: {receipt.get('code')}: "
+                      f"{receipt.get('where')} is {receipt.get('got')}, expected {receipt.get('expected')}")
+        raise typer.Exit(EXIT_PROBLEM)
+
+
+@keys_app.command("new")
+def keys_new(
+    account: str = typer.Argument(..., help="Account id, e.g. land-bureau/alice."),
+    out: Path = typer.Option(..., "--out", "-o", help="Key file to write."),
+) -> None:
+    """Make a new key and seal it with a passphrase (from CIVICHAIN_PASSPHRASE, or asked).
+
+    Example: civichain keys new land-bureau/alice --out alice.key
+    """
+    from civichain.crypto import ED25519_SHA256, KeyFile, encrypt_key
+
+    if out.exists():
+        err.print(f"[red]error[/red] keys.exists: {out} exists; choose another file")
+        raise typer.Exit(EXIT_USAGE)
+    passphrase = os.environ.get("CIVICHAIN_PASSPHRASE") or typer.prompt("Passphrase", hide_input=True,
+                                                                        confirmation_prompt=True)
+    suite = ED25519_SHA256
+    private = suite.generate_private_key()
+    public = suite.public_key(private)
+    out.write_bytes(encrypt_key(KeyFile(suite.name, private, public, account), passphrase))
+    out.chmod(0o600)
+    console.print(f"{account}: public key {public.hex()} (sealed in {out})")
+
+
+@keys_app.command("show")
+def keys_show(path: Path = typer.Argument(..., help="Key file.")) -> None:
+    """Print a key file's account label, suite and public key (no passphrase needed).
+
+    Example: civichain keys show alice.key
+    """
+    document = json.loads(path.read_text())
+    console.print(f"{document.get('label')}: {document.get('suite')} public key {document.get('public_key')}")
+
+
+@submit_app.command("notarize")
+def submit_notarize(
+    file: Path = typer.Argument(..., help="The document; only its SHA-256 digest goes on chain."),
+    title: str = typer.Option(..., help="Title of the document."),
+    account: str = typer.Option(..., help="Signing account (a notary or admin)."),
+    key: Optional[Path] = typer.Option(None, help="Key file (default: NET/keys/<account>.key)."),
+    meta: list[str] = typer.Option([], "--meta", help="Metadata as key=value; repeatable."),
+    net: Path = NetOption, node: str = NodeOption,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Anchor a document's digest with a title and metadata, and wait for the commit.
+
+    Example: civichain submit notarize deed.pdf --title "Deed 42" --account land-bureau/admin
+    """
+    import hashlib
+
+    from civichain.modules.notary import Anchor
+
+    metadata = dict(item.split("=", 1) for item in meta if "=" in item)
+    digest = hashlib.sha256(file.read_bytes()).digest()
+    answer = _send(net, node, account, key, "notary", "anchor", Anchor(digest=digest, metadata=metadata, title=title))
+    if not as_json:
+        console.print(f"document {file} digest {digest.hex()}")
+    _report_submission(answer, as_json)
+
+
+@submit_app.command("register-account")
+def submit_register_account(
+    new_account: str = typer.Argument(..., help="New account id: <organisation>/<name>."),
+    public_key: str = typer.Option(..., help="Its public key, hex (see `civichain keys new`)."),
+    roles: str = typer.Option("", help="Comma-separated roles, e.g. notary,clerk."),
+    account: str = typer.Option(..., help="Signing admin of the organisation."),
+    key: Optional[Path] = typer.Option(None, help="Key file (default: NET/keys/<account>.key)."),
+    net: Path = NetOption, node: str = NodeOption,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Register an account in the signing admin's organisation, and wait for the commit.
+
+    Example: civichain submit register-account land-bureau/alice --public-key 3a… --roles notary --account land-bureau/admin
+    """
+    from civichain.modules.registry import AddAccount
+
+    try:
+        key_bytes = bytes.fromhex(public_key)
+    except ValueError:
+        err.print(f"[red]error[/red] cli.bad_public_key: --public-key is {public_key!r}, expected 64 hex digits")
+        raise typer.Exit(EXIT_USAGE)
+    args = AddAccount(id=new_account, public_key=key_bytes, roles=tuple(r for r in roles.split(",") if r))
+    _report_submission(_send(net, node, account, key, "registry", "add_account", args), as_json)
+
+
+@query_app.command("tx")
+def query_tx(tx_id: str = typer.Argument(..., help="Transaction id (hex)."), net: Path = NetOption,
+             node: str = NodeOption, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show a transaction with its receipt, and check its inclusion proof.
+
+    Example: civichain query tx 9f2d…
+    """
+    answer = _api(net, node).tx(tx_id)
+    _check_inclusion(answer)
+    if as_json:
+        console.print_json(json.dumps(answer))
+        return
+    body = answer["tx"]["body"]
+    console.print(f"tx {answer['tx_id']}: {answer['status']} at height {answer['height']}, position {answer['position']}")
+    console.print(f"  {body['sender']} → {body['module']}.{body['action']} {json.dumps(body['args'], ensure_ascii=False)}")
+    console.print(f"  receipt: {answer['receipt']['code']}")
+    if "inclusion" in answer:
+        inc = answer["inclusion"]
+        console.print(f"  [green]inclusion proof verified[/green]: entry {inc['log_index']} of {inc['log_size']} "
+                      f"(log root {inc['log_root'][:16]}…, checkpoint height {inc['checkpoint_height']})")
+
+
+@query_app.command("block")
+def query_block(height: Optional[int] = typer.Argument(None, help="Height (default: the latest)."),
+                net: Path = NetOption, node: str = NodeOption,
+                as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show a committed block: app hash, roots and receipts.
+
+    Example: civichain query block 12
+    """
+    answer = _api(net, node).block(height)
+    if as_json:
+        console.print_json(json.dumps(answer))
+        return
+    c = answer["checkpoint"]
+    console.print(f"block {answer['height']} ({len(answer['txs'])} transactions) app hash {answer['app_hash']}")
+    console.print(f"  log size {c['log_size']} root {c['log_root']}\n  state root {c['state_root']}")
+    for receipt in answer["txs"]:
+        console.print(f"  {receipt['tx_id'][:16]}… {receipt['code']}")
+
+
+@query_app.command("checkpoint")
+def query_checkpoint(net: Path = NetOption, node: str = NodeOption,
+                     as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show the latest checkpoint and check that it hashes to the app hash of the signed header.
+
+    Example: civichain query checkpoint
+    """
+    from civichain.crypto import sha256
+    from civichain.types import app_hash_of
+
+    answer = _api(net, node).checkpoint()
+    c = answer["checkpoint"]
+    computed = app_hash_of(sha256, c["log_size"], bytes.fromhex(c["log_root"]), bytes.fromhex(c["state_root"]),
+                           bytes.fromhex(c["receipts_root"]))
+    header_hash = answer["signed_header"]["header"]["app_hash"].lower()
+    if as_json:
+        console.print_json(json.dumps({**answer, "app_hash_matches_header": computed.hex() == header_hash}))
+        return
+    console.print(f"checkpoint of {c['chain_id']} at height {c['height']}: log size {c['log_size']}, "
+                  f"log root {c['log_root']}, state root {c['state_root']}")
+    if computed.hex() == header_hash:
+        console.print(f"  [green]its app hash {computed.hex()[:16]}… is in the header of height "
+                      f"{answer['signed_header']['header']['height']}[/green], signed by "
+                      f"{len(answer['signed_header']['commit']['signatures'])} validators")
+    else:
+        console.print("[red]the checkpoint does not hash to the header's app hash[/red]")
+        raise typer.Exit(EXIT_PROBLEM)
+
+
+@query_app.command("document")
+def query_document(document: str = typer.Argument(..., help="A file, or its SHA-256 digest in hex."),
+                   net: Path = NetOption, node: str = NodeOption,
+                   as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Look a notarized document up by file or digest, and check its inclusion proof.
+
+    Example: civichain query document deed.pdf
+    """
+    import hashlib
+
+    path = Path(document)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else document
+    answer = _api(net, node).document(digest)
+    _check_inclusion(answer["anchoring_tx"])
+    if as_json:
+        console.print_json(json.dumps(answer))
+        return
+    d = answer["document"]
+    state = "[red]revoked[/red]" if d["revoked_at"] is not None else "[green]in force[/green]"
+    console.print(f"{d['title']}: {state}; issued by {d['issuer']} ({d['organisation']}) at height {d['height']}")
+    console.print(f"  digest {d['digest']}; anchoring tx {d['tx_id']}: [green]inclusion proof verified[/green]")
+
+
+def _check_inclusion(answer: dict) -> None:
+    from civichain.log import SHA256_TREE, ProofError, verify_inclusion
+
+    inclusion = answer.get("inclusion")
+    if inclusion is None:
+        return
+    try:
+        verify_inclusion(SHA256_TREE.leaf(bytes.fromhex(answer["tx_bytes"])), inclusion["log_index"],
+                         inclusion["log_size"], [bytes.fromhex(h) for h in inclusion["proof"]],
+                         bytes.fromhex(inclusion["log_root"]))
+    except ProofError as exc:
+        console.print(f"[red]the inclusion proof does not verify[/red]: {exc}")
+        raise typer.Exit(EXIT_PROBLEM)
 
 
 @node_app.command("app")
