@@ -130,7 +130,7 @@ def header_hash(header: dict) -> bytes:
         app=_int(_get(chain_version, "app", f"{at} version"), f"{at} version app", 0, UINT64_MAX))
     chain_id = _str(_get(header, "chain_id", at), f"{at} chain_id")
     height = _int(_get(header, "height", at), f"{at} height", 0, INT64_MAX)
-    seconds, nanos = _timestamp(_get(header, "time", at), f"{at} time")
+    seconds, nanos = timestamp_of(_get(header, "time", at), f"{at} time")
     last_block_id = _block_id(_get(header, "last_block_id", at), f"{at} last_block_id")
     hashes = [_hex(_get(header, name, at), f"{at} {name}") for name in HASHED_BYTE_FIELDS]
     if not hashes[HASHED_BYTE_FIELDS.index("validators_hash")]:
@@ -286,7 +286,7 @@ def _sign_bytes(template, signature: dict, where: str) -> bytes:
     vote.CopyFrom(template)
     if _flag(signature, where) != FLAG_COMMIT:  # CommitSig.BlockID: absent and nil votes sign no block
         vote.ClearField("block_id")
-    seconds, nanos = _timestamp(_get(signature, "timestamp", where), f"{where} timestamp")
+    seconds, nanos = timestamp_of(_get(signature, "timestamp", where), f"{where} timestamp")
     vote.timestamp.seconds, vote.timestamp.nanos = seconds, nanos
     vote.timestamp.SetInParent()  # gogoproto non-nullable: emitted even for the Unix epoch
     body = vote.SerializeToString()
@@ -326,9 +326,9 @@ def _block_id(value: dict, where: str) -> _BlockId:
 
 
 def _check_time_advances(previous_header: dict, header: dict, previous_height: int, at: str) -> None:
-    previous_time = _timestamp(_get(previous_header, "time", f"height {previous_height} header"),
+    previous_time = timestamp_of(_get(previous_header, "time", f"height {previous_height} header"),
                                f"height {previous_height} header time")
-    time = _timestamp(_get(header, "time", f"{at} header"), f"{at} header time")
+    time = timestamp_of(_get(header, "time", f"{at} header"), f"{at} header time")
     if time <= previous_time:
         raise AuditError("audit.time", where=f"{at} header time", got=header["time"],
                          expected=f"later than {previous_header['time']}, the time at height {previous_height}")
@@ -340,7 +340,7 @@ _RFC3339 = re.compile(
 _UNIX_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 
 
-def _timestamp(text: object, where: str) -> tuple[int, int]:
+def timestamp_of(text: object, where: str) -> tuple[int, int]:
     """Return (seconds, nanos) since the Unix epoch, as google.protobuf.Timestamp holds `text`.
 
     Parsed here, not by datetime, which keeps only microseconds; the calendar day comes from `date`, which

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from civichain.audit.chainfile import ChainFile
-from civichain.audit.cometbft import AuditError, _timestamp, header_hash, verify_chain_link, verify_commit
+from civichain.audit.cometbft import AuditError, timestamp_of, header_hash, verify_chain_link, verify_commit
 from civichain.crypto import sha256
 from civichain.ledger import Ledger
 from civichain.log import SHA256_TREE, root_of
@@ -72,7 +72,7 @@ def verify_chain_file(path: Path, progress: Progress | None = None) -> AuditRepo
             if height > chain.app_height:
                 break
             txs = [base64.b64decode(t) for t in block["block"]["data"]["txs"] or []]
-            seconds, nanos = _timestamp(header["time"], f"{where} header time")
+            seconds, nanos = timestamp_of(header["time"], f"{where} header time")
             outcome = ledger.finalize_block(height, seconds * 1_000_000_000 + nanos, bytes.fromhex(block["block_id"]["hash"]), txs)
             _check_app_block(chain, height, outcome)
             ledger.commit()

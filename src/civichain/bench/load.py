@@ -136,7 +136,8 @@ async def watch_commits(rpc_url: str, observation: Observation, stop: asyncio.Ev
 
 async def _result_codes(http: httpx.AsyncClient, rpc_url: str, height: int) -> list[int]:
     """Return the result codes of a block's transactions (retrying while CometBFT is still saving them)."""
-    for _ in range(100):
+    # The block store is written before FinalizeBlock runs; its results follow once the block is executed.
+    for _ in range(1200):
         reply = (await http.get(f"{rpc_url}/block_results", params={"height": str(height)})).json()
         if "result" in reply:
             return [r.get("code", 0) for r in reply["result"]["txs_results"] or []]

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import tempfile
 import time
 import tomllib
 from pathlib import Path
 from typing import Callable
 
+import psutil
 import tomli_w
 
+from civichain.audit.chainfile import export_chain
+from civichain.audit.replay import verify_chain_file
 from civichain.bench.load import (
     Observation,
     anchor_txs,
@@ -34,6 +38,7 @@ from civichain.engine import EngineError, find_cometbft
 from civichain.engine.rpc import CometRpc
 from civichain.node.network import PORTS_PER_NODE, Network, init_network
 from civichain.node.supervisor import NodeProcesses
+from civichain.store import Store
 
 Report = Callable[[str], None]
 
@@ -56,8 +61,9 @@ def _free(port: int) -> bool:
 
 
 def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_node: int = 50,
-              timeout_commit: str = "300ms", report: Report = print, keep: Path | None = None) -> dict:
-    """Run civichain under load; return the figures."""
+              timeout_commit: str = "300ms", report: Report = print, keep: Path | None = None,
+              verify: bool = False) -> dict:
+    """Run civichain under load; return the figures (with `verify`, also export the chain and time its audit)."""
     with tempfile.TemporaryDirectory(prefix="civichain-bench-") as tmp:
         root = keep or Path(tmp) / "net"
         network = init_network(root, validators=validators, binary=find_cometbft(), base_port=free_base_port(validators),
@@ -68,13 +74,66 @@ def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_n
             streams = _prepare_accounts(network, accounts_per_node, total, report)
             report(f"submitting {total} pre-signed transactions to {validators} node(s)"
                    + (f" at {rate:.0f} tx/s" if rate else " as fast as they are accepted"))
+            sampler = MemorySampler(nodes[0].procs["app"].pid)
+            sampler.start()
             observation = asyncio.run(_drive(network, streams, rate, total))
+            sampler.stop()
             result = summary(observation)
             result["validators"] = validators
+            result.update(sampler.figures())
+            if verify:
+                result.update(_time_verify(network, Path(tmp), report))
             return result
         finally:
             for node in nodes:
                 node.stop()
+
+
+class MemorySampler:
+    """Samples the resident memory of a process every few seconds, in a background thread."""
+
+    def __init__(self, pid: int, every: float = 2.0) -> None:
+        self._process, self._every = psutil.Process(pid), every
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.samples.append(self._process.memory_info().rss)
+            except psutil.Error:
+                return
+            self._stop.wait(self._every)
+
+    def figures(self) -> dict:
+        """RSS of node0's app: at the first tenth of the run, at the end, and the peak (MiB)."""
+        if not self.samples:
+            return {}
+        mib = [s / 1_048_576 for s in self.samples]
+        early = mib[max(0, len(mib) // 10)]
+        return {"app_rss_mib_early": round(early, 1), "app_rss_mib_end": round(mib[-1], 1),
+                "app_rss_mib_peak": round(max(mib), 1)}
+
+
+def _time_verify(network: Network, tmp: Path, report: Report) -> dict:
+    """Export node0's chain, then audit it with `civichain verify`'s code; return its speed."""
+    _wait_height(network, _height(network.nodes[0].rpc_url) + 2)
+    path = tmp / "chain.cvc"
+    started = time.monotonic()
+    export_chain(Store(network.nodes[0].home / "data" / "civichain.db", readonly=True), network.nodes[0].rpc_url, path)
+    exported = time.monotonic() - started
+    report(f"exported the chain in {exported:.1f} s; verifying")
+    audit = verify_chain_file(path)
+    return {"verify_transactions": audit.transactions, "verify_seconds": round(audit.seconds, 2),
+            "verify_tx_per_s": round(audit.tx_per_second(), 1), "export_seconds": round(exported, 1)}
 
 
 def run_kvstore_bench(*, validators: int, total: int, rate: float | None, timeout_commit: str = "300ms",

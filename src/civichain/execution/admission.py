@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 import msgspec
 
@@ -20,7 +21,7 @@ from civichain.crypto import Suite
 from civichain.errors import CivicError
 from civichain.execution.overlay import StateReader
 from civichain.modules import Action, Module, Sender
-from civichain.modules.registry import AccountRecord, load_account
+from civichain.modules.registry import AccountRecord, account_key
 from civichain.types import Transaction, endorsement_sign_bytes, tx_sign_bytes
 
 
@@ -33,6 +34,15 @@ class Mode(Enum):
 
     MEMPOOL = "mempool"
     BLOCK = "block"
+
+
+class Parsed(NamedTuple):
+    """A transaction that passed the checks of its bytes alone."""
+
+    tx: Transaction
+    tx_id: bytes
+    action: Action
+    args: msgspec.Struct
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +105,9 @@ class Admission:
         self.chain_id, self.suite, self.modules = chain_id, suite, modules
         self.max_tx_bytes, self.max_expiry_window, self.max_nonce_ahead = max_tx_bytes, max_expiry_window, max_nonce_ahead
         self.signatures = SignatureCache()
+        self._parsed: OrderedDict[bytes, Parsed] = OrderedDict()
+        self._parsed_capacity = 100_000
+        self._accounts: dict[bytes, AccountRecord] = {}
 
     def tx_id(self, raw: bytes) -> bytes:
         """Return the id of a transaction: the suite hash of its canonical bytes."""
@@ -110,6 +123,31 @@ class Admission:
         except CodecError as exc:
             raise AdmissionError(exc.code, where=exc.where, got=exc.got, expected=exc.expected) from None
 
+    def parse(self, raw: bytes) -> Parsed:
+        """Run the checks that depend on the bytes alone: size, encoding, chain, module, action, arguments.
+
+        A transaction is parsed once per process (LRU cache): the re-check after a block, the proposal
+        checks and execution reuse the result. Raises AdmissionError.
+        """
+        parsed = self._parsed.get(raw)
+        if parsed is not None:
+            return parsed
+        tx = self.decode(raw)
+        body = tx.body
+        if body.chain_id != self.chain_id:
+            raise AdmissionError("tx.wrong_chain", where="body.chain_id", got=body.chain_id, expected=self.chain_id)
+        action = self._action(body.module, body.action)
+        try:
+            args = decode(bytes(body.args), action.schema, where="body.args")
+        except CodecError as exc:
+            raise AdmissionError("tx.bad_arguments", where=f"{body.module}.{body.action} args", got=exc.got,
+                                 expected=exc.expected) from None
+        parsed = Parsed(tx, self.tx_id(raw), action, args)
+        self._parsed[raw] = parsed
+        if len(self._parsed) > self._parsed_capacity:
+            self._parsed.popitem(last=False)
+        return parsed
+
     def admit(self, raw: bytes, state: StateReader, *, height: int, mode: Mode,
               pending_nonce: int | None = None) -> Admitted:
         """Run every admission check of `raw` for a block at `height`, against `state`.
@@ -118,50 +156,52 @@ class Admission:
         to the mempool; the transaction must carry exactly it (so the mempool holds no gap and no duplicate).
         In BLOCK mode the nonce must equal the one in state. Raises AdmissionError.
         """
-        tx = self.decode(raw)
+        tx, tx_id, action, args = self.parse(raw)
         body = tx.body
-        if body.chain_id != self.chain_id:
-            raise AdmissionError("tx.wrong_chain", where="body.chain_id", got=body.chain_id, expected=self.chain_id)
         self._check_expiry(body.expires_at, height, mode)
-        action = self._action(body.module, body.action)
-        try:
-            args = decode(bytes(body.args), action.schema, where="body.args")
-        except CodecError as exc:
-            raise AdmissionError("tx.bad_arguments", where=f"{body.module}.{body.action} args", got=exc.got,
-                                 expected=exc.expected) from None
         account = self._active_account(state, body.sender, "body.sender")
         nonce = self._check_nonce(body.sender, body.nonce, state_nonce=next_nonce(state, body.sender),
                                   pending_nonce=pending_nonce, mode=mode)
         endorsers = self._endorsers(tx, state, body.sender)
-        tx_id = self.tx_id(raw)
         self._check_signatures(tx, tx_id, account, endorsers)
         sender = Sender(account.id, account.organisation, account.roles)
         return Admitted(tx, tx_id, raw, action, args, sender, tuple(e.id for e in endorsers), nonce)
 
     def check_proposed(self, raw: bytes, state: StateReader) -> None:
-        """Check what a proposal must never carry: bad encoding, another chain, an unknown or bad signer.
+        """Check what a proposal must never carry: bad encoding or arguments, another chain, an unknown or bad signer.
 
         Reads only committed state. Nonce, expiry and suspension are left to execution, where a failure
         gives a refusal receipt instead of a rejected block. Raises AdmissionError.
         """
-        tx = self.decode(raw)
-        if tx.body.chain_id != self.chain_id:
-            raise AdmissionError("tx.wrong_chain", where="body.chain_id", got=tx.body.chain_id, expected=self.chain_id)
-        sender = load_account(state, tx.body.sender)
+        tx, tx_id, _, _ = self.parse(raw)
+        sender = self._account(state, tx.body.sender)
         if sender is None:
             raise AdmissionError("auth.unknown_account", where="body.sender", got=tx.body.sender,
                                  expected="a registered account")
         endorsers = []
         for i, endorsement in enumerate(tx.endorsements):
-            record = load_account(state, endorsement.account)
+            record = self._account(state, endorsement.account)
             if record is None:
                 raise AdmissionError("auth.unknown_account", where=f"endorsements[{i}].account",
                                      got=endorsement.account, expected="a registered account")
             endorsers.append(record)
-        self._check_signatures(tx, self.tx_id(raw), sender, endorsers)
+        self._check_signatures(tx, tx_id, sender, endorsers)
+
+    def _account(self, state: StateReader, account_id: str) -> AccountRecord | None:
+        # Records are decoded once per distinct stored value: the same bytes always decode the same.
+        raw = state.get(account_key(account_id))
+        if raw is None:
+            return None
+        record = self._accounts.get(raw)
+        if record is None:
+            record = decode(raw, AccountRecord, where=f"account {account_id}")
+            if len(self._accounts) > 50_000:
+                self._accounts.clear()
+            self._accounts[raw] = record
+        return record
 
     def _active_account(self, state: StateReader, account_id: str, where: str) -> AccountRecord:
-        record = load_account(state, account_id)
+        record = self._account(state, account_id)
         if record is None:
             raise AdmissionError("auth.unknown_account", where=where, got=account_id, expected="a registered account")
         if record.suspended:
