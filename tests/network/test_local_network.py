@@ -11,9 +11,7 @@ from civichain.client.sample import load_signer
 from civichain.client.tx import build_body, sign
 from civichain.log import SHA256_TREE, verify_inclusion
 from civichain.modules.notary import Anchor
-from civichain.state import decode_state_proof, verify_state_proof
-from civichain.codec import decode
-from civichain.state import StateProof
+from civichain.client.proofs import check_consistency_answer, check_state_answer
 from tests.network.netutil import app_hash_at, block_hash_at, running_network, wait_for_height
 
 pytestmark = pytest.mark.network
@@ -68,17 +66,34 @@ def test_state_values_come_with_proofs(net):
     network, _ = net
     reply = httpx.get(f"{network.nodes[2].api_url}/v1/accounts/land-bureau/admin", timeout=10).json()
     state = reply["state"]
-    proof = decode_proof(state["proof"])
-    verify_state_proof(bytes.fromhex(state["state_root"]), b"registry/account/land-bureau/admin",
-                       bytes.fromhex(state["value"]), proof)
+    check_state_answer(b"registry/account/land-bureau/admin", state)
+    absent = httpx.get(f"{network.nodes[2].api_url}/v1/state", params={"key": "notary/doc/none"}, timeout=10).json()
+    assert absent["value"] is None
+    check_state_answer(b"notary/doc/none", absent)
 
 
-def decode_proof(plain: dict) -> StateProof:
-    from civichain.state import ProofLeaf
-    leaf = plain["leaf"]
-    return StateProof(plain["depth"], bytes.fromhex(plain["empty_siblings"]),
-                      tuple(bytes.fromhex(s) for s in plain["siblings"]),
-                      None if leaf is None else ProofLeaf(bytes.fromhex(leaf["key_hash"]), bytes.fromhex(leaf["value_hash"])))
+def test_the_log_only_grows_and_events_are_queryable(net):
+    network, _ = net
+    api = network.nodes[3].api_url
+    blocks = []
+    for _ in range(2):
+        blocks.append(httpx.get(f"{api}/v1/blocks/latest", timeout=10).json()["checkpoint"])
+        signer = load_signer(network.root, "notary-office/admin")
+        nonce = httpx.get(f"{api}/v1/accounts/notary-office/admin", timeout=10).json()["next_nonce"]
+        raw, digest = _anchor(network, signer, nonce, f"growth {nonce}")
+        assert httpx.post(f"{api}/v1/txs", params={"wait": "true"}, json={"tx": raw.hex()}, timeout=30).status_code == 200
+    latest = httpx.get(f"{api}/v1/blocks/latest", timeout=10).json()["checkpoint"]
+    old = blocks[0]
+    answer = httpx.get(f"{api}/v1/log/consistency", params={"old": old["log_size"], "new": latest["log_size"]}).json()
+    check_consistency_answer(answer, bytes.fromhex(old["log_root"]), bytes.fromhex(latest["log_root"]))
+    events = httpx.get(f"{api}/v1/events", params={"module": "notary", "type": "anchored", "limit": 1}).json()
+    assert len(events["events"]) == 1 and events["next_cursor"]
+    following = httpx.get(f"{api}/v1/events", params={"module": "notary", "cursor": events["next_cursor"]}).json()
+    assert following["events"] and following["events"][0] != events["events"][0]
+    by_key = httpx.get(f"{api}/v1/events", params={"module": "notary", "key": digest.hex()}).json()["events"]
+    assert [e["key"] for e in by_key] == [digest.hex()]
+    bad = httpx.get(f"{api}/v1/log/consistency", params={"old": 5, "new": 10**9})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "log.size_out_of_range"
 
 
 @pytest.mark.parametrize("payload, status, code", [

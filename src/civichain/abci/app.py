@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import structlog
 
 from civichain import __version__
@@ -20,6 +22,8 @@ class AbciApplication:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self._finalize_seconds = 0.0
+        self._checks = self._proposals = 0   # for the operator's log line of each block
 
     # query connection
     def info(self, request) -> abci.ResponseInfo:
@@ -42,10 +46,11 @@ class AbciApplication:
         return abci.ResponseInitChain(app_hash=app_hash)
 
     def prepare_proposal(self, request) -> abci.ResponsePrepareProposal:
-        txs = self.ledger.prepare_proposal(list(request.txs), request.max_tx_bytes, request.height)
+        txs = self.ledger.prepare_proposal(request.txs, request.max_tx_bytes, request.height)
         return abci.ResponsePrepareProposal(txs=txs)
 
     def process_proposal(self, request) -> abci.ResponseProcessProposal:
+        self._proposals += 1
         accepted = self.ledger.process_proposal(list(request.txs))
         if not accepted:
             log.warning("abci.proposal_rejected", height=request.height)
@@ -53,8 +58,10 @@ class AbciApplication:
         return abci.ResponseProcessProposal(status=status)
 
     def finalize_block(self, request) -> abci.ResponseFinalizeBlock:
+        started = time.perf_counter()
         time_ns = request.time.seconds * 1_000_000_000 + request.time.nanos
         outcome = self.ledger.finalize_block(request.height, time_ns, request.hash, list(request.txs))
+        self._finalize_seconds = time.perf_counter() - started
         response = abci.ResponseFinalizeBlock(app_hash=outcome.app_hash)
         results = response.tx_results
         for receipt in outcome.receipts:
@@ -67,11 +74,19 @@ class AbciApplication:
         return response
 
     def commit(self, request) -> abci.ResponseCommit:
+        started = time.perf_counter()
+        height = self.ledger.height + 1
         retain = self.ledger.commit()
+        log.info("block.committed", height=height, txs=self.ledger.last_block_txs,
+                 finalize_ms=round(self._finalize_seconds * 1000, 1),
+                 commit_ms=round((time.perf_counter() - started) * 1000, 1),
+                 checks_since_last=self._checks, process_proposals=self._proposals)
+        self._checks = self._proposals = 0
         return abci.ResponseCommit(retain_height=retain)
 
     # mempool connection
     def check_tx(self, request) -> abci.ResponseCheckTx:
+        self._checks += 1
         outcome = self.ledger.check_tx(request.tx, recheck=request.type == abci.RECHECK)
         if outcome.code == "ok":
             return abci.ResponseCheckTx(code=0)

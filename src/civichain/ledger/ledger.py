@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import msgspec
 
@@ -62,8 +63,9 @@ class _Genesis:
 class Ledger:
     """One node's ledger over its SQLite store. Single-threaded: the ABCI server calls it in order."""
 
-    def __init__(self, store: Store, *, keep_versions: int | None = None) -> None:
+    def __init__(self, store: Store, *, keep_versions: int | None = None, max_block_txs: int = 2000) -> None:
         self.store = store
+        self.max_block_txs = max_block_txs
         self.committed = CommittedState(store)
         self.nodes = StateNodes(store)
         self.log_nodes = LogNodes(store)
@@ -71,6 +73,7 @@ class Ledger:
         self._pending: FinalizeOutcome | None = None
         self._genesis_pending: _Genesis | None = None
         self._mempool_nonces: dict[str, int] = {}
+        self.last_block_txs = 0
         self._load_committed()
 
     # --- start-up -----------------------------------------------------------------------------------------
@@ -140,8 +143,7 @@ class Ledger:
         """Admit a transaction to the mempool, or say why not. Changes no state."""
         admission = self._require_admission()
         try:
-            tx = admission.decode(raw)
-            pending = self._mempool_nonces.get(tx.body.sender)
+            pending = self._mempool_nonces.get(admission.parse(raw).tx.body.sender)
             admitted = admission.admit(raw, self._reader(), height=self.height + 1, mode=Mode.MEMPOOL,
                                        pending_nonce=pending)
         except AdmissionError as exc:
@@ -151,13 +153,17 @@ class Ledger:
 
     # --- ABCI: proposals ----------------------------------------------------------------------------------
 
-    def prepare_proposal(self, txs: list[bytes], max_bytes: int, height: int) -> list[bytes]:
-        """Choose the proposal's transactions: those that pass admission now, in mempool order, within size."""
+    def prepare_proposal(self, txs: Iterable[bytes], max_bytes: int, height: int) -> list[bytes]:
+        """Choose the proposal's transactions: those that pass admission now, in mempool order, within size.
+
+        At most `max_block_txs` (node policy, not a consensus rule): a block the slowest validator can check
+        and execute well within the round's timeouts keeps commits flowing under load.
+        """
         admission = self._require_admission()
         nonces = Overlay(self._reader())
         chosen, total = [], 0
         for raw in txs:
-            if total + len(raw) > max_bytes:
+            if total + len(raw) > max_bytes or len(chosen) >= self.max_block_txs:
                 break
             try:
                 admitted = admission.admit(raw, nonces, height=height, mode=Mode.BLOCK)
@@ -221,6 +227,7 @@ class Ledger:
         self.nodes.committed(pending.batch.state_nodes)
         self.nodes.pending.clear()
         self.height, self.app_hash, self.time_ns = pending.height, pending.app_hash, pending.batch.block.time_ns
+        self.last_block_txs = pending.batch.block.tx_count
         self.frontier = pending.frontier
         self.state_root_key, self.state_root = pending.tree.root_key, pending.tree.root_hash
         self._mempool_nonces.clear()   # rebuilt by CometBFT's re-check of the remaining mempool

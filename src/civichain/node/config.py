@@ -55,6 +55,10 @@ class StorageSection(_Section):
     state_keep_versions: int = Field(default=1000, ge=2)
 
 
+class ProposalSection(_Section):
+    max_txs: int = Field(default=2000, ge=1, le=100_000)
+
+
 class NodeConfig(_Section):
     """Everything one node needs; paths are relative to the node folder."""
 
@@ -63,6 +67,7 @@ class NodeConfig(_Section):
     api: ApiSection
     cometbft: CometSection
     storage: StorageSection = StorageSection()
+    proposal: ProposalSection = ProposalSection()
 
     def resolve(self, home: Path, relative: str) -> Path:
         """Return a configured path, relative to the node folder `home`."""

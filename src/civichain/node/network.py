@@ -91,7 +91,7 @@ def init_network(root: Path, *, validators: int, binary: Path, chain_id: str | N
     genesis = genesis_document(
         chain_id, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000000000Z"),
         [(plan["name"], keys, 10) for plan, keys in zip(plans, engine_keys)],
-        json.loads(msgspec.json.encode(app_genesis)), max_block_bytes=8_388_608,
+        json.loads(msgspec.json.encode(app_genesis)), max_block_bytes=4_194_304,
     )
     genesis_text = json.dumps(genesis, indent=2, ensure_ascii=False) + "\n"
     (root / "genesis.json").write_text(genesis_text, encoding="utf-8")
