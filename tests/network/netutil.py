@@ -50,11 +50,14 @@ def running_network(root: Path, validators: int = 4, timeout_commit: str = "200m
             node.stop()
 
 
+_http = httpx.Client(timeout=5)   # one client: a new one per call costs a TLS context each time
+
+
 def node_heights(network: Network) -> list[int | None]:
     heights = []
     for node in network.nodes:
         try:
-            heights.append(int(httpx.get(f"{node.rpc_url}/status", timeout=2).json()["result"]["sync_info"]["latest_block_height"]))
+            heights.append(int(_http.get(f"{node.rpc_url}/status", timeout=2).json()["result"]["sync_info"]["latest_block_height"]))
         except (httpx.HTTPError, KeyError, ValueError):
             heights.append(None)
     return heights
@@ -73,8 +76,8 @@ def wait_for_height(network: Network, height: int, timeout: float = 60, nodes: l
 
 def app_hash_at(node_rpc: str, height: int) -> str:
     """The app hash each node's header at `height` carries (that of block height-1)."""
-    return httpx.get(f"{node_rpc}/block", params={"height": str(height)}, timeout=5).json()["result"]["block"]["header"]["app_hash"]
+    return _http.get(f"{node_rpc}/block", params={"height": str(height)}).json()["result"]["block"]["header"]["app_hash"]
 
 
 def block_hash_at(node_rpc: str, height: int) -> str:
-    return httpx.get(f"{node_rpc}/block", params={"height": str(height)}, timeout=5).json()["result"]["block_id"]["hash"]
+    return _http.get(f"{node_rpc}/block", params={"height": str(height)}).json()["result"]["block_id"]["hash"]

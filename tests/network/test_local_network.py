@@ -128,3 +128,14 @@ def test_unknown_and_malformed_ids_and_oversized_bodies_are_refused(net):
     big = httpx.post(f"{api}/v1/txs", content=b"x" * 2_000_000, headers={"content-type": "application/json"})
     assert big.status_code == 413
     assert big.json()["error"]["code"] == "api.body_too_large"
+
+
+def test_resubmitting_a_committed_transaction_answers_with_its_status(net):
+    network, _ = net
+    signer = load_signer(network.root, "civil-affairs/admin")
+    api = network.nodes[2].api_url
+    nonce = httpx.get(f"{api}/v1/accounts/civil-affairs/admin", timeout=10).json()["next_nonce"]
+    raw, _ = _anchor(network, signer, nonce, "resubmitted")
+    first = httpx.post(f"{api}/v1/txs", params={"wait": "true"}, json={"tx": raw.hex()}, timeout=30).json()
+    again = httpx.post(f"{api}/v1/txs", json={"tx": raw.hex()}, timeout=30)
+    assert again.status_code == 200 and again.json()["height"] == first["height"]

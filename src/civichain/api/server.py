@@ -101,11 +101,18 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
             except (httpx.HTTPError, ValueError) as exc:
                 raise ApiError(503, "api.engine_unreachable", where=rpc_url, got=str(exc)[:200],
                                expected="the node's CometBFT to be running") from None
+        tx_id = reader().suite.hash(raw).hex()
         if "error" in reply:
-            raise ApiError(400, "api.engine_refused", where="tx", got=str(reply["error"].get("data"))[:300],
+            detail = str(reply["error"].get("data"))
+            if "already exists in cache" in detail:
+                # Submitted before: answer with what became of it, so a client that lost a reply can retry.
+                try:
+                    return JSONResponse(_tx_answer(reader(), bytes.fromhex(tx_id)))
+                except NotFound:
+                    return JSONResponse({"tx_id": tx_id, "status": "pending"}, status_code=202)
+            raise ApiError(400, "api.engine_refused", where="tx", got=detail[:300],
                            expected="a transaction CometBFT accepts")
         result = reply["result"]
-        tx_id = reader().suite.hash(raw).hex()
         if result["code"] != 0:
             code, _, detail = result["log"].partition(": ")
             return _error(422, code, "tx", detail, "a transaction that passes admission")

@@ -117,7 +117,11 @@ class Ledger:
     # --- ABCI: Info and InitChain -------------------------------------------------------------------------
 
     def info(self) -> tuple[int, bytes]:
-        """Return (last committed height, its app hash): exactly what the last Commit wrote."""
+        """Return (last committed height, its app hash): exactly what the last Commit wrote.
+
+        CometBFT calls Info when it (re)starts, with an empty mempool: forget the nonces of the old one.
+        """
+        self._mempool_nonces.clear()
         return self.height, self.app_hash
 
     def init_chain(self, chain_id: str, app_state: bytes) -> bytes:
