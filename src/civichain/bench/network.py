@@ -76,17 +76,32 @@ def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_n
                    + (f" at {rate:.0f} tx/s" if rate else " as fast as they are accepted"))
             sampler = MemorySampler(nodes[0].procs["app"].pid)
             sampler.start()
+            cpu_before = _cpu_seconds(nodes)
             observation = asyncio.run(_drive(network, streams, rate, total))
+            cpu_after = _cpu_seconds(nodes)
             sampler.stop()
             result = summary(observation)
             result["validators"] = validators
             result.update(sampler.figures())
+            result.update({f"cpu_s_{role}": round(cpu_after[role] - cpu_before[role], 1) for role in cpu_after})
             if verify:
                 result.update(_time_verify(network, Path(tmp), report))
             return result
         finally:
             for node in nodes:
                 node.stop()
+
+
+def _cpu_seconds(nodes: list[NodeProcesses]) -> dict[str, float]:
+    """CPU seconds used so far by the nodes' app processes, their CometBFT processes, and this process."""
+    totals = {"apps": 0.0, "cometbft": 0.0}
+    for node in nodes:
+        for role, key in (("app", "apps"), ("cometbft", "cometbft")):
+            times = psutil.Process(node.procs[role].pid).cpu_times()
+            totals[key] += times.user + times.system
+    own = psutil.Process().cpu_times()
+    totals["load_generator"] = own.user + own.system
+    return totals
 
 
 class MemorySampler:

@@ -203,7 +203,12 @@ class Ledger:
         block = BlockContext(self.chain_id, height, time_ns)
         base_writes = self._genesis_pending.writes if self._genesis_pending else {}
         reader = _Layered(base_writes, self.committed)
-        run = execute_block(admission, block, txs, reader, self.frontier.size)
+        with self.store.snapshot():
+            run = execute_block(admission, block, txs, reader, self.frontier.size)
+            return self._seal(height, time_ns, block_hash, txs, run)
+
+    def _seal(self, height: int, time_ns: int, block_hash: bytes, txs: list[bytes], run: BlockRun) -> FinalizeOutcome:
+        """Append the block to the log, apply its writes to the state tree, and compute the app hash."""
         frontier = self.frontier.copy()
         log_nodes: list[tuple[int, int, bytes]] = []
         for raw in run.logged:

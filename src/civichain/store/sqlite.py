@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -109,7 +110,10 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before Commit returns. Only a throw-away replay (an audit) opts out.
             db.execute("PRAGMA synchronous=FULL" if self.durable else "PRAGMA synchronous=OFF")
-        db.execute("PRAGMA cache_size=-65536")
+        db.execute("PRAGMA cache_size=-131072")
+        # Checkpoint the WAL every ~40 MB rather than every 4 MB: pages written again and again by
+        # successive blocks (upper tree levels, index pages) are copied back once, with fewer fsyncs.
+        db.execute("PRAGMA wal_autocheckpoint=10000")
         return db
 
     def _check_schema(self) -> None:
@@ -166,6 +170,19 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read inside one read transaction: a consistent snapshot, and cheaper lookups than one per query."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("COMMIT")
 
     # --- reads --------------------------------------------------------------------------------------------
 
