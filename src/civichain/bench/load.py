@@ -90,9 +90,15 @@ class Observation:
 
 
 async def submit(rpc_url: str, txs: list[bytes], observation: Observation, rate: float | None = None,
-                 batch: int = 200) -> None:
-    """Send `txs` in order to one node, `batch` per JSON-RPC call, paced at `rate` tx/s when given."""
+                 batch: int = 200, max_in_flight: int = 4000) -> None:
+    """Send `txs` in order to one node, `batch` per JSON-RPC call, paced at `rate` tx/s when given.
+
+    Like a well-behaved client, it keeps at most `max_in_flight` of its transactions submitted and not yet
+    committed: past that it waits, so an overloaded network shows as lower throughput, not as a flooded
+    mempool refusing transactions.
+    """
     started = time.monotonic()
+    mine: list[str] = []
     async with httpx.AsyncClient(timeout=60) as http:
         for offset in range(0, len(txs), batch):
             chunk = txs[offset:offset + batch]
@@ -100,6 +106,9 @@ async def submit(rpc_url: str, txs: list[bytes], observation: Observation, rate:
                 due = started + offset / rate
                 if (delay := due - time.monotonic()) > 0:
                     await asyncio.sleep(delay)
+            while sum(1 for h in mine[-max_in_flight - batch:] if h not in observation.committed) > max_in_flight:
+                await asyncio.sleep(0.02)
+            mine.extend(tx_hash(raw) for raw in chunk)
             payload = [{"jsonrpc": "2.0", "id": i, "method": "broadcast_tx_async",
                         "params": {"tx": base64.b64encode(raw).decode()}} for i, raw in enumerate(chunk)]
             now = time.time()

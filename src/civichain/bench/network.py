@@ -41,6 +41,7 @@ from civichain.node.supervisor import NodeProcesses
 from civichain.store import Store
 
 Report = Callable[[str], None]
+IN_FLIGHT = 12_000   # transactions submitted and not yet committed, over all the load's clients
 
 
 def free_base_port(nodes: int, start: int = 41000) -> int:
@@ -207,7 +208,8 @@ async def _drive(network: Network, streams: list[list[bytes]], rate: float | Non
     start_height = _height(network.nodes[0].rpc_url)
     watcher = asyncio.create_task(watch_commits(network.nodes[0].rpc_url, observation, stop, start_height))
     per_node_rate = rate / len(streams) if rate else None
-    await asyncio.gather(*(submit(node.rpc_url, txs, observation, per_node_rate)
+    in_flight = max(1000, IN_FLIGHT // len(streams))
+    await asyncio.gather(*(submit(node.rpc_url, txs, observation, per_node_rate, max_in_flight=in_flight)
                            for node, txs in zip(network.nodes, streams)))
     await wait_all_committed(observation, expected, timeout=max(60.0, expected / 200))
     stop.set()

@@ -81,7 +81,7 @@ def write_engine_config(home: Path, *, moniker: str, abci_address: str, rpc_ladd
         "send_rate": 52_428_800,
         "recv_rate": 52_428_800,
     })
-    config["mempool"].update({"size": 100_000, "cache_size": 200_000, "max_txs_bytes": 1_073_741_824,
+    config["mempool"].update({"size": 20_000, "cache_size": 200_000, "max_txs_bytes": 1_073_741_824,
                               "recheck": True})
     config["consensus"].update({
         "timeout_commit": timeout_commit,

@@ -10,7 +10,6 @@ a block, ProcessProposal and FinalizeBlock do not verify them again.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
@@ -45,8 +44,7 @@ class Parsed(NamedTuple):
     args: msgspec.Struct
 
 
-@dataclass(frozen=True, slots=True)
-class Admitted:
+class Admitted(NamedTuple):
     """A transaction that passed admission, with what execution needs to run it."""
 
     tx: Transaction
@@ -166,6 +164,22 @@ class Admission:
         self._check_signatures(tx, tx_id, account, endorsers)
         sender = Sender(account.id, account.organisation, account.roles)
         return Admitted(tx, tx_id, raw, action, args, sender, tuple(e.id for e in endorsers), nonce)
+
+    def recheck(self, raw: bytes, state: StateReader, *, height: int) -> tuple[str, int]:
+        """Re-check a transaction still in the mempool after a block; return (sender, nonce).
+
+        Only what a block can change is checked again: expiry, the sender's nonce and status. The bytes,
+        the arguments and the signatures were checked when the transaction was admitted (and are cached),
+        so this is cheap even for a large mempool. Raises AdmissionError.
+        """
+        body = self.parse(raw).tx.body
+        self._check_expiry(body.expires_at, height, Mode.BLOCK)
+        self._active_account(state, body.sender, "body.sender")
+        state_nonce = next_nonce(state, body.sender)
+        if body.nonce < state_nonce:
+            raise AdmissionError("tx.stale_nonce", where="body.nonce", got=body.nonce,
+                                 expected=f"{state_nonce} for {body.sender}")
+        return body.sender, body.nonce
 
     def check_proposed(self, raw: bytes, state: StateReader) -> None:
         """Check what a proposal must never carry: bad encoding or arguments, another chain, an unknown or bad signer.

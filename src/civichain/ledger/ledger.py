@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import msgspec
 
@@ -26,8 +26,7 @@ class LedgerError(CivicError):
     """The ledger cannot go on: a genesis or store problem no transaction explains."""
 
 
-@dataclass(frozen=True, slots=True)
-class CheckOutcome:
+class CheckOutcome(NamedTuple):
     """The answer to CheckTx: "ok", or a code with its facts."""
 
     code: str
@@ -63,7 +62,7 @@ class _Genesis:
 class Ledger:
     """One node's ledger over its SQLite store. Single-threaded: the ABCI server calls it in order."""
 
-    def __init__(self, store: Store, *, keep_versions: int | None = None, max_block_txs: int = 2000) -> None:
+    def __init__(self, store: Store, *, keep_versions: int | None = None, max_block_txs: int = 5000) -> None:
         self.store = store
         self.max_block_txs = max_block_txs
         self.committed = CommittedState(store)
@@ -146,6 +145,8 @@ class Ledger:
     def check_tx(self, raw: bytes, *, recheck: bool) -> CheckOutcome:
         """Admit a transaction to the mempool, or say why not. Changes no state."""
         admission = self._require_admission()
+        if recheck:
+            return self._recheck(admission, raw)
         try:
             pending = self._mempool_nonces.get(admission.parse(raw).tx.body.sender)
             admitted = admission.admit(raw, self._reader(), height=self.height + 1, mode=Mode.MEMPOOL,
@@ -154,6 +155,17 @@ class Ledger:
             return CheckOutcome(exc.code, exc.where, _text(exc.got), exc.expected)
         self._mempool_nonces[admitted.sender.id] = admitted.nonce + 1
         return CheckOutcome("ok", sender=admitted.sender.id)
+
+    def _recheck(self, admission: Admission, raw: bytes) -> CheckOutcome:
+        # CometBFT re-checks the remaining mempool in its order after each Commit, which cleared the map of
+        # pending nonces: each transaction kept puts its sender's next pending nonce back.
+        try:
+            sender, nonce = admission.recheck(raw, self._reader(), height=self.height + 1)
+        except AdmissionError as exc:
+            return CheckOutcome(exc.code, exc.where, _text(exc.got), exc.expected)
+        if nonce + 1 > self._mempool_nonces.get(sender, 0):
+            self._mempool_nonces[sender] = nonce + 1
+        return CheckOutcome("ok", sender=sender)
 
     # --- ABCI: proposals ----------------------------------------------------------------------------------
 

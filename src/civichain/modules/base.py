@@ -8,7 +8,7 @@ whose code is stable. Modules never import each other; they meet through state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, NamedTuple, Protocol
 
 import msgspec
 
@@ -38,9 +38,8 @@ class BlockContext:
     time_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class Sender:
-    """The account that signed the transaction, as registered in state."""
+class Sender(NamedTuple):
+    """The account that signed the transaction, as registered in state (a tuple: made for every transaction)."""
 
     id: str
     organisation: str

@@ -56,7 +56,7 @@ class StorageSection(_Section):
 
 
 class ProposalSection(_Section):
-    max_txs: int = Field(default=2000, ge=1, le=100_000)
+    max_txs: int = Field(default=5000, ge=1, le=100_000)
 
 
 class NodeConfig(_Section):
