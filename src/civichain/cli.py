@@ -516,16 +516,18 @@ def bench_ledger(
     txs: int = typer.Option(30_000, help="Transactions to commit."),
     accounts: int = typer.Option(100, help="Bench accounts sending them."),
     timeout_commit: str = typer.Option("300ms", help="CometBFT timeout_commit."),
+    verify: bool = typer.Option(True, help="Then export the chain and time `civichain verify` on it."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Committed tx/s of one validator (full checks, durable commits), then `civichain verify`'s speed on its chain.
 
     Example: civichain bench ledger --txs 30000
+    Memory soak: civichain bench ledger --txs 1000000 --no-verify (prints node0's app memory along the run)
     """
     from civichain.bench.network import run_bench
 
     result = run_bench(validators=1, total=txs, rate=None, accounts_per_node=accounts, timeout_commit=timeout_commit,
-                       report=lambda line: err.print(line), verify=True)
+                       report=lambda line: err.print(line), verify=verify)
     _print_figures("bench ledger (1 validator)", result, as_json)
 
 

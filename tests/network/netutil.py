@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,25 +9,8 @@ from pathlib import Path
 import httpx
 
 from civichain.engine import find_cometbft
-from civichain.node.network import Network, PORTS_PER_NODE, init_network
+from civichain.node.network import Network, free_base_port, init_network
 from civichain.node.supervisor import NodeProcesses
-
-
-def free_base_port(nodes: int, start: int = 31000, stop: int = 60000) -> int:
-    """Return a base port from which `nodes` × 10 ports are free on 127.0.0.1."""
-    for base in range(start, stop, 200):
-        if all(_free(base + i) for i in range(nodes * PORTS_PER_NODE)):
-            return base
-    raise RuntimeError("no free port range")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 @contextmanager

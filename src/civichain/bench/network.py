@@ -9,7 +9,6 @@ CometBFT's built-in kvstore application: the engine's own ceiling on this machin
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import tempfile
 import time
@@ -36,29 +35,12 @@ from civichain.bench.load import (
 from civichain.client.sample import load_signer
 from civichain.engine import EngineError, find_cometbft
 from civichain.engine.rpc import CometRpc
-from civichain.node.network import PORTS_PER_NODE, Network, init_network
+from civichain.node.network import Network, free_base_port, init_network
 from civichain.node.supervisor import NodeProcesses
 from civichain.store import Store
 
 Report = Callable[[str], None]
 IN_FLIGHT = 12_000   # transactions submitted and not yet committed, over all the load's clients
-
-
-def free_base_port(nodes: int, start: int = 41000) -> int:
-    """Return a base port with `nodes` × 10 free ports on 127.0.0.1."""
-    for base in range(start, 62000, 200):
-        if all(_free(base + i) for i in range(nodes * PORTS_PER_NODE)):
-            return base
-    raise RuntimeError("no free range of loopback ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_node: int = 50,
@@ -67,8 +49,8 @@ def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_n
     """Run civichain under load; return the figures (with `verify`, also export the chain and time its audit)."""
     with tempfile.TemporaryDirectory(prefix="civichain-bench-") as tmp:
         root = keep or Path(tmp) / "net"
-        network = init_network(root, validators=validators, binary=find_cometbft(), base_port=free_base_port(validators),
-                               timeout_commit=timeout_commit, chain_id="bench")
+        network = init_network(root, validators=validators, binary=find_cometbft(), timeout_commit=timeout_commit,
+                               base_port=free_base_port(validators, start=41000), chain_id="bench")
         nodes = [NodeProcesses.of(n.home) for n in network.nodes]
         try:
             _start(nodes)
@@ -130,13 +112,12 @@ class MemorySampler:
             self._stop.wait(self._every)
 
     def figures(self) -> dict:
-        """RSS of node0's app: at the first tenth of the run, at the end, and the peak (MiB)."""
+        """RSS of node0's app (MiB) at 10, 25, 50, 75 and 100 % of the run, and its peak."""
         if not self.samples:
             return {}
         mib = [s / 1_048_576 for s in self.samples]
-        early = mib[max(0, len(mib) // 10)]
-        return {"app_rss_mib_early": round(early, 1), "app_rss_mib_end": round(mib[-1], 1),
-                "app_rss_mib_peak": round(max(mib), 1)}
+        curve = {f"{p}%": round(mib[min(len(mib) - 1, len(mib) * p // 100)], 1) for p in (10, 25, 50, 75, 100)}
+        return {"app_rss_mib_by_progress": curve, "app_rss_mib_peak": round(max(mib), 1)}
 
 
 def _time_verify(network: Network, tmp: Path, report: Report) -> dict:
@@ -157,7 +138,7 @@ def run_kvstore_bench(*, validators: int, total: int, rate: float | None, timeou
     """Run CometBFT's built-in kvstore on the same configuration and load; return the figures."""
     with tempfile.TemporaryDirectory(prefix="civichain-kvstore-") as tmp:
         network = init_network(Path(tmp) / "net", validators=validators, binary=find_cometbft(),
-                               base_port=free_base_port(validators), timeout_commit=timeout_commit, chain_id="kvstore")
+                               base_port=free_base_port(validators, start=41000), timeout_commit=timeout_commit, chain_id="kvstore")
         nodes = [NodeProcesses.of(n.home) for n in network.nodes]
         for node in nodes:
             _use_builtin_kvstore(node.home / "cometbft" / "config" / "config.toml")

@@ -80,7 +80,7 @@ class SignatureCache:
     with the same keys means the same verification, which is deterministic.
     """
 
-    def __init__(self, capacity: int = 200_000) -> None:
+    def __init__(self, capacity: int = 60_000) -> None:
         self._capacity = capacity
         self._entries: OrderedDict[bytes, tuple[bytes, ...]] = OrderedDict()
 
@@ -104,7 +104,7 @@ class Admission:
         self.max_tx_bytes, self.max_expiry_window, self.max_nonce_ahead = max_tx_bytes, max_expiry_window, max_nonce_ahead
         self.signatures = SignatureCache()
         self._parsed: OrderedDict[bytes, Parsed] = OrderedDict()
-        self._parsed_capacity = 100_000
+        self._parsed_capacity = 40_000   # the mempool (20,000) and the blocks being decided, with room
         self._accounts: dict[bytes, AccountRecord] = {}
 
     def tx_id(self, raw: bytes) -> bytes:

@@ -12,7 +12,7 @@ _MISSING = object()
 class CommittedState:
     """The latest committed key-value state, cached (LRU); `apply` keeps the cache in step with Commit."""
 
-    def __init__(self, store: Store, capacity: int = 200_000) -> None:
+    def __init__(self, store: Store, capacity: int = 100_000) -> None:
         self._store, self._capacity = store, capacity
         self._cache: OrderedDict[bytes, bytes | None] = OrderedDict()
 
@@ -40,7 +40,7 @@ class CommittedState:
 class StateNodes:
     """Committed state tree nodes (LRU-cached), with a block's not-yet-written nodes laid over them."""
 
-    def __init__(self, store: Store, capacity: int = 300_000) -> None:
+    def __init__(self, store: Store, capacity: int = 150_000) -> None:
         self._store, self._capacity = store, capacity
         self._cache: OrderedDict[bytes, bytes] = OrderedDict()
         self.pending: dict[bytes, bytes] = {}
