@@ -68,7 +68,7 @@ def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_n
             result.update(sampler.figures())
             result.update({f"cpu_s_{role}": round(cpu_after[role] - cpu_before[role], 1) for role in cpu_after})
             if verify:
-                result.update(_time_verify(network, Path(tmp), report))
+                result.update(_time_verify(network, keep or Path(tmp), report))
             return result
         finally:
             for node in nodes:

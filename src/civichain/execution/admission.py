@@ -9,7 +9,6 @@ a block, ProcessProposal and FinalizeBlock do not verify them again.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from enum import Enum
 from typing import NamedTuple
 
@@ -18,6 +17,7 @@ import msgspec
 from civichain.codec import CodecError, decode, encode
 from civichain.crypto import Suite
 from civichain.errors import CivicError
+from civichain.execution.cache import TwoGenerationCache
 from civichain.execution.overlay import StateReader
 from civichain.modules import Action, Module, Sender
 from civichain.modules.registry import AccountRecord, account_key
@@ -74,15 +74,14 @@ def encode_nonce(value: int) -> bytes:
 
 
 class SignatureCache:
-    """Transactions whose signatures verified, with the public keys they verified under (bounded, LRU).
+    """Transactions whose signatures verified, with the public keys they verified under (bounded).
 
     Sound because a tx id is the hash of the whole signed transaction, signatures included: the same id
     with the same keys means the same verification, which is deterministic.
     """
 
-    def __init__(self, capacity: int = 60_000) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[bytes, tuple[bytes, ...]] = OrderedDict()
+    def __init__(self, capacity: int = 30_000) -> None:
+        self._entries: TwoGenerationCache[bytes, tuple[bytes, ...]] = TwoGenerationCache(capacity)
 
     def verified(self, tx_id: bytes, keys: tuple[bytes, ...]) -> bool:
         """Return True when `tx_id` already verified under exactly `keys`."""
@@ -90,9 +89,7 @@ class SignatureCache:
 
     def remember(self, tx_id: bytes, keys: tuple[bytes, ...]) -> None:
         """Record a successful verification."""
-        self._entries[tx_id] = keys
-        if len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
+        self._entries.put(tx_id, keys)
 
 
 class Admission:
@@ -103,8 +100,8 @@ class Admission:
         self.chain_id, self.suite, self.modules = chain_id, suite, modules
         self.max_tx_bytes, self.max_expiry_window, self.max_nonce_ahead = max_tx_bytes, max_expiry_window, max_nonce_ahead
         self.signatures = SignatureCache()
-        self._parsed: OrderedDict[bytes, Parsed] = OrderedDict()
-        self._parsed_capacity = 40_000   # the mempool (20,000) and the blocks being decided, with room
+        # Sized for the mempool (20,000) and the blocks being decided (each generation holds this many).
+        self._parsed: TwoGenerationCache[bytes, Parsed] = TwoGenerationCache(25_000)
         self._accounts: dict[bytes, AccountRecord] = {}
 
     def tx_id(self, raw: bytes) -> bytes:
@@ -141,9 +138,7 @@ class Admission:
             raise AdmissionError("tx.bad_arguments", where=f"{body.module}.{body.action} args", got=exc.got,
                                  expected=exc.expected) from None
         parsed = Parsed(tx, self.tx_id(raw), action, args)
-        self._parsed[raw] = parsed
-        if len(self._parsed) > self._parsed_capacity:
-            self._parsed.popitem(last=False)
+        self._parsed.put(raw, parsed)
         return parsed
 
     def admit(self, raw: bytes, state: StateReader, *, height: int, mode: Mode,

@@ -2,47 +2,39 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
+from civichain.execution.cache import TwoGenerationCache
 from civichain.store import Store
 
 _MISSING = object()
 
 
 class CommittedState:
-    """The latest committed key-value state, cached (LRU); `apply` keeps the cache in step with Commit."""
+    """The latest committed key-value state, cached; `apply` keeps the cache in step with Commit."""
 
-    def __init__(self, store: Store, capacity: int = 100_000) -> None:
-        self._store, self._capacity = store, capacity
-        self._cache: OrderedDict[bytes, bytes | None] = OrderedDict()
+    def __init__(self, store: Store, capacity: int = 60_000) -> None:
+        self._store = store
+        self._cache: TwoGenerationCache[bytes, bytes | None] = TwoGenerationCache(capacity)
 
     def get(self, key: bytes) -> bytes | None:
         """Return the committed value of `key`."""
         value = self._cache.get(key, _MISSING)
         if value is _MISSING:
             value = self._store.get(key)
-            self._remember(key, value)
-        else:
-            self._cache.move_to_end(key)
+            self._cache.put(key, value)
         return value
 
     def apply(self, writes: dict[bytes, bytes | None]) -> None:
         """Reflect a committed block's writes."""
         for key, value in writes.items():
-            self._remember(key, value)
-
-    def _remember(self, key: bytes, value: bytes | None) -> None:
-        self._cache[key] = value
-        if len(self._cache) > self._capacity:
-            self._cache.popitem(last=False)
+            self._cache.put(key, value)
 
 
 class StateNodes:
-    """Committed state tree nodes (LRU-cached), with a block's not-yet-written nodes laid over them."""
+    """Committed state tree nodes (cached), with a block's not-yet-written nodes laid over them."""
 
-    def __init__(self, store: Store, capacity: int = 150_000) -> None:
-        self._store, self._capacity = store, capacity
-        self._cache: OrderedDict[bytes, bytes] = OrderedDict()
+    def __init__(self, store: Store, capacity: int = 80_000) -> None:
+        self._store = store
+        self._cache: TwoGenerationCache[bytes, bytes] = TwoGenerationCache(capacity)
         self.pending: dict[bytes, bytes] = {}
 
     def node(self, key: bytes) -> bytes:
@@ -53,23 +45,19 @@ class StateNodes:
         found = self._cache.get(key)
         if found is None:
             found = self._store.state_node(key)
-            self._cache[key] = found
-            if len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
+            self._cache.put(key, found)
         return found
 
     def committed(self, nodes: list[tuple[bytes, bytes]]) -> None:
         """Move written nodes from pending into the cache."""
         for key, node in nodes:
             self.pending.pop(key, None)
-            self._cache[key] = node
-        while len(self._cache) > self._capacity:
-            self._cache.popitem(last=False)
+            self._cache.put(key, node)
 
     def forget(self, keys: list[bytes]) -> None:
         """Drop pruned nodes from the cache."""
         for key in keys:
-            self._cache.pop(key, None)
+            self._cache.pop(key)
 
 
 class LogNodes:
