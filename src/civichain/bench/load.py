@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 import httpx
 
 from civichain.client.tx import Signer, build_body, sign
+from civichain.codec import decode
 from civichain.crypto import ED25519_SHA256
 from civichain.modules.notary import Anchor
 from civichain.modules.registry import AddAccount
+from civichain.types import Receipt
 
 
 def bench_signers(organisation: str, count: int) -> list[Signer]:
@@ -99,6 +101,7 @@ async def submit(rpc_url: str, txs: list[bytes], observation: Observation, rate:
     """
     started = time.monotonic()
     mine: list[str] = []
+    oldest = 0
     async with httpx.AsyncClient(timeout=60) as http:
         for offset in range(0, len(txs), batch):
             chunk = txs[offset:offset + batch]
@@ -106,7 +109,12 @@ async def submit(rpc_url: str, txs: list[bytes], observation: Observation, rate:
                 due = started + offset / rate
                 if (delay := due - time.monotonic()) > 0:
                     await asyncio.sleep(delay)
-            while sum(1 for h in mine[-max_in_flight - batch:] if h not in observation.committed) > max_in_flight:
+            # Transactions commit roughly in submission order: the oldest not yet committed marks the window.
+            while True:
+                while oldest < len(mine) and mine[oldest] in observation.committed:
+                    oldest += 1
+                if len(mine) - oldest <= max_in_flight:
+                    break
                 await asyncio.sleep(0.02)
             mine.extend(tx_hash(raw) for raw in chunk)
             payload = [{"jsonrpc": "2.0", "id": i, "method": "broadcast_tx_async",
@@ -120,8 +128,13 @@ async def submit(rpc_url: str, txs: list[bytes], observation: Observation, rate:
             observation.refused_at_submit += sum(1 for r in replies if "error" in r or r["result"]["code"] != 0)
 
 
-async def watch_commits(rpc_url: str, observation: Observation, stop: asyncio.Event, start_height: int) -> None:
-    """Record, for every new block, when it was seen and which of its transactions succeeded."""
+async def watch_commits(rpc_url: str, observation: Observation, stop: asyncio.Event, start_height: int,
+                        receipts: bool = True) -> None:
+    """Record, for every new block, when it was seen and which of its transactions succeeded.
+
+    With `receipts` (a civichain node), only the block results are read: each result's data is the
+    transaction's receipt, which names the tx id. Otherwise (the kvstore) the block's transactions are hashed.
+    """
     height = start_height
     async with httpx.AsyncClient(timeout=30) as http:
         while not stop.is_set():
@@ -131,25 +144,39 @@ async def watch_commits(rpc_url: str, observation: Observation, stop: asyncio.Ev
                 continue
             seen = time.time()
             for h in range(height + 1, latest + 1):
-                block = (await http.get(f"{rpc_url}/block", params={"height": str(h)})).json()["result"]["block"]
-                raw_txs = [base64.b64decode(t) for t in block["data"]["txs"] or []]
-                codes = await _result_codes(http, rpc_url, h) if raw_txs else []
-                for raw, code in zip(raw_txs, codes):
-                    digest = tx_hash(raw)
+                if receipts:
+                    outcomes = await _receipt_outcomes(http, rpc_url, h)
+                else:
+                    block = (await http.get(f"{rpc_url}/block", params={"height": str(h)})).json()["result"]["block"]
+                    raw_txs = [base64.b64decode(t) for t in block["data"]["txs"] or []]
+                    codes = await _result_codes(http, rpc_url, h) if raw_txs else []
+                    outcomes = [(tx_hash(raw), code) for raw, code in zip(raw_txs, codes)]
+                for digest, code in outcomes:
                     observation.committed[digest] = seen
                     if code == 0:
                         observation.ok.add(digest)
-                observation.heights.append((h, seen, len(raw_txs)))
+                observation.heights.append((h, seen, len(outcomes)))
             height = latest
 
 
+async def _receipt_outcomes(http: httpx.AsyncClient, rpc_url: str, height: int) -> list[tuple[str, int]]:
+    """Return (tx id, code) of a civichain block's transactions, from their receipts."""
+    results = await _results(http, rpc_url, height)
+    return [(decode(base64.b64decode(r["data"]), Receipt).tx_id.hex().upper(), r.get("code", 0)) for r in results]
+
+
 async def _result_codes(http: httpx.AsyncClient, rpc_url: str, height: int) -> list[int]:
-    """Return the result codes of a block's transactions (retrying while CometBFT is still saving them)."""
+    """Return the result codes of a block's transactions."""
+    return [r.get("code", 0) for r in await _results(http, rpc_url, height)]
+
+
+async def _results(http: httpx.AsyncClient, rpc_url: str, height: int) -> list[dict]:
+    """Return a block's transaction results (retrying while CometBFT is still executing the block)."""
     # The block store is written before FinalizeBlock runs; its results follow once the block is executed.
     for _ in range(1200):
         reply = (await http.get(f"{rpc_url}/block_results", params={"height": str(height)})).json()
         if "result" in reply:
-            return [r.get("code", 0) for r in reply["result"]["txs_results"] or []]
+            return reply["result"]["txs_results"] or []
         await asyncio.sleep(0.05)
     raise RuntimeError(f"{rpc_url}: no results for height {height}: {str(reply.get('error'))[:200]}")
 

@@ -149,7 +149,7 @@ def run_kvstore_bench(*, validators: int, total: int, rate: float | None, timeou
             per_node = [[f"k{n}-{i:09d}=".encode().ljust(tx_size, b"v") for i in range(total // validators)]
                         for n in range(validators)]
             report(f"kvstore: submitting {sum(map(len, per_node))} transactions")
-            observation = asyncio.run(_drive(network, per_node, rate, sum(map(len, per_node))))
+            observation = asyncio.run(_drive(network, per_node, rate, sum(map(len, per_node)), receipts=False))
             result = summary(observation)
             result["validators"] = validators
             return result
@@ -183,11 +183,12 @@ def _prepare_accounts(network: Network, accounts_per_node: int, total: int, repo
     return streams
 
 
-async def _drive(network: Network, streams: list[list[bytes]], rate: float | None, expected: int) -> Observation:
+async def _drive(network: Network, streams: list[list[bytes]], rate: float | None, expected: int,
+                 receipts: bool = True) -> Observation:
     observation = Observation()
     stop = asyncio.Event()
     start_height = _height(network.nodes[0].rpc_url)
-    watcher = asyncio.create_task(watch_commits(network.nodes[0].rpc_url, observation, stop, start_height))
+    watcher = asyncio.create_task(watch_commits(network.nodes[0].rpc_url, observation, stop, start_height, receipts))
     per_node_rate = rate / len(streams) if rate else None
     in_flight = max(1000, IN_FLIGHT // len(streams))
     await asyncio.gather(*(submit(node.rpc_url, txs, observation, per_node_rate, max_in_flight=in_flight)
