@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import sqlite3
@@ -70,38 +71,45 @@ def _flip_hex(text: str) -> str:
     return ("0" if text[0] != "0" else "1") + text[1:]
 
 
-def test_a_tampered_transaction_is_found(chain_file, tmp_path):
-    height = _busy_height(chain_file)
-    block = json.loads(sqlite3.connect(chain_file).execute("SELECT block FROM blocks WHERE height=?", (height,)).fetchone()[0])
-    tx = bytearray(__import__("base64").b64decode(block["block"]["data"]["txs"][0]))
-    tx[-5] ^= 1
-    block["block"]["data"]["txs"][0] = __import__("base64").b64encode(bytes(tx)).decode()
-    copy = _tampered(chain_file, tmp_path, "UPDATE blocks SET block=? WHERE height=?", (json.dumps(block), height))
+def _column(chain_file, column: str, height: int) -> dict:
+    row = sqlite3.connect(chain_file).execute(f"SELECT {column} FROM blocks WHERE height=?", (height,)).fetchone()
+    return json.loads(row[0])
+
+
+def _flip_base64(text: str, at: int) -> str:
+    data = bytearray(base64.b64decode(text))
+    data[at] ^= 1
+    return base64.b64encode(bytes(data)).decode()
+
+
+def _assert_found(copy, code: str, where: str) -> None:
     with pytest.raises(AuditError) as info:
         verify_chain_file(copy)
-    assert info.value.code == "audit.data_hash" and f"height {height}" in info.value.where
+    assert info.value.code == code and where in info.value.where, info.value
+
+
+def test_a_tampered_transaction_is_found(chain_file, tmp_path):
+    height = _busy_height(chain_file)
+    block = _column(chain_file, "block", height)
+    block["block"]["data"]["txs"][0] = _flip_base64(block["block"]["data"]["txs"][0], -5)
+    copy = _tampered(chain_file, tmp_path, "UPDATE blocks SET block=? WHERE height=?", (json.dumps(block), height))
+    _assert_found(copy, "audit.data_hash", f"height {height}")
 
 
 def test_a_tampered_header_is_found(chain_file, tmp_path):
     height = _busy_height(chain_file)
-    block = json.loads(sqlite3.connect(chain_file).execute("SELECT block FROM blocks WHERE height=?", (height,)).fetchone()[0])
+    block = _column(chain_file, "block", height)
     block["block"]["header"]["app_hash"] = _flip_hex(block["block"]["header"]["app_hash"])
     copy = _tampered(chain_file, tmp_path, "UPDATE blocks SET block=? WHERE height=?", (json.dumps(block), height))
-    with pytest.raises(AuditError) as info:
-        verify_chain_file(copy)
-    assert info.value.code == "audit.header_hash" and f"height {height}" in info.value.where
+    _assert_found(copy, "audit.header_hash", f"height {height}")
 
 
 def test_a_tampered_commit_signature_is_found(chain_file, tmp_path):
     height = _busy_height(chain_file)
-    commit = json.loads(sqlite3.connect(chain_file).execute("SELECT commit_json FROM blocks WHERE height=?", (height,)).fetchone()[0])
-    signature = bytearray(__import__("base64").b64decode(commit["signatures"][0]["signature"]))
-    signature[0] ^= 1
-    commit["signatures"][0]["signature"] = __import__("base64").b64encode(bytes(signature)).decode()
+    commit = _column(chain_file, "commit_json", height)
+    commit["signatures"][0]["signature"] = _flip_base64(commit["signatures"][0]["signature"], 0)
     copy = _tampered(chain_file, tmp_path, "UPDATE blocks SET commit_json=? WHERE height=?", (json.dumps(commit), height))
-    with pytest.raises(AuditError) as info:
-        verify_chain_file(copy)
-    assert info.value.code == "audit.bad_signature" and f"height {height}" in info.value.where
+    _assert_found(copy, "audit.bad_signature", f"height {height}")
 
 
 def test_a_tampered_receipt_is_found(chain_file, tmp_path):
