@@ -114,11 +114,11 @@ def up(
                 time.sleep(1)
                 live.update(network_status_table(network))
                 for node in nodes:
-                    for role in ("app", "cometbft", "api"):
-                        if not node.running(role):
-                            console.print(f"[yellow]{node.config.node.name}: {role} stopped; see "
-                                          f"{node.home}/logs/{role}.log[/yellow]")
-                            node.start_one(role)
+                    down = [role for role in ("app", "cometbft", "api") if not node.running(role)]
+                    if down:
+                        console.print(f"[yellow]{node.config.node.name}: {', '.join(down)} stopped (see "
+                                      f"{node.home}/logs/); restarting[/yellow]")
+                        node.recover()
     except KeyboardInterrupt:
         pass
     finally:

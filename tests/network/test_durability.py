@@ -257,13 +257,12 @@ def fall_behind(cluster: Cluster, index: int, blocks: int) -> None:
 
 
 def restart(node: NodeProcesses) -> list[str]:
-    """Start again whichever of the app and CometBFT is down, the app first; return the roles started."""
-    started = []
-    for role in ("app", "cometbft"):
-        if not node.running(role):
-            node.start_one(role, timeout=30)
-            started.append(role)
-    return started
+    """Bring the node back as its supervisor does (`NodeProcesses.recover`); return the roles started.
+
+    If only the app was killed and CometBFT's own shutdown hangs (seen: seed 161791766, round 7), recover
+    stops CometBFT too, so both come back through the handshake.
+    """
+    return [role for role in node.recover(timeout=30) if role in ("app", "cometbft")]
 
 
 def wait_caught_up(cluster: Cluster, index: int, timeout: float = 90) -> None:

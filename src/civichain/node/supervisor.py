@@ -60,19 +60,37 @@ class NodeProcesses:
         host, port = self._listen_address(role)
         _wait_listening(host, port, timeout, self.procs[role], role, logs / f"{role}.log")
 
+    def recover(self, timeout: float = 30.0) -> list[str]:
+        """Bring a node whose app or CometBFT stopped back up; return the roles started.
+
+        CometBFT cannot go on without its app: it should stop itself when the app's connection drops, but
+        its shutdown can hang. So when the app is down, CometBFT is stopped too (SIGTERM, then SIGKILL after
+        a grace period) and both start again, the app first; the handshake replays what the app lacks.
+        """
+        started = []
+        if not self.running("app"):
+            self.kill("cometbft", signal.SIGTERM, grace=5.0)
+            self.start_one("app", timeout=timeout)
+            started.append("app")
+        for role in ("cometbft", "api"):
+            if role in self.procs and not self.running(role):
+                self.start_one(role, timeout=timeout)
+                started.append(role)
+        return started
+
     def running(self, role: str) -> bool:
         """Return True when the process is alive."""
         proc = self.procs.get(role)
         return proc is not None and proc.poll() is None
 
-    def kill(self, role: str, sig: int = signal.SIGKILL) -> None:
-        """Send `sig` to a process (SIGKILL by default) and reap it."""
+    def kill(self, role: str, sig: int = signal.SIGKILL, grace: float = 30.0) -> None:
+        """Send `sig` to a process (SIGKILL by default) and reap it; SIGKILL it if it lingers past `grace` s."""
         proc = self.procs.get(role)
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(sig)
         try:
-            proc.wait(timeout=30)
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
