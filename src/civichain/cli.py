@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
 
 from civichain.errors import CivicError
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import msgspec
-import pytest
 
 from civichain.client.tx import build_body, sign
 from civichain.codec import encode

@@ -25,7 +25,7 @@ import msgspec
 import tomli_w
 
 from civichain.crypto import ED25519_SHA256, KeyFile, encrypt_key
-from civichain.engine.files import EngineKeys, genesis_document, init_engine_home, write_engine_config
+from civichain.engine.files import genesis_document, init_engine_home, write_engine_config
 from civichain.node.config import ConfigError
 from civichain.types import AccountGenesis, AppGenesis, OrganisationGenesis
 
