@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import os
 import subprocess
 import sys
 
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.network
 
 def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     run = subprocess.run([sys.executable, "-m", "civichain", *args], capture_output=True, text=True, timeout=180,
-                         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+                         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/tmp",
+                              "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
     if check and run.returncode != 0:
         raise AssertionError(f"civichain {' '.join(args)} exited {run.returncode}:\n{run.stdout}\n{run.stderr}")
     return run
@@ -86,3 +88,29 @@ def test_bad_config_and_usage_exit_2_with_one_line(tmp_path):
     bad = cli("node", "app", "--home", str(node), check=False)
     assert bad.returncode == 2
     assert "[abci] port" in bad.stderr and "less than or equal to 65535" in bad.stderr
+
+
+def test_governance_propose_vote_list_and_show(net):
+    where = ("--net", str(net.root))
+    out = cli("gov", "propose", "change_param", "--title", "Shorter proposals", "--set", "name=proposal_lifetime",
+              "--set", "value=500", "--account", "land-bureau/admin", *where).stdout
+    assert "proposal 1: proposed" in out and "committed" in out
+    out = cli("gov", "vote", "1", "--approve", "--account", "finance-bureau/admin", *where).stdout
+    assert "proposal 1: passed" in out and "committed" in out
+    listed = cli("gov", "list", *where).stdout
+    assert re.search(r"#1 change_param\s+executed\s+2/2 approve", listed) and "1 state proofs verified" in listed
+    shown = cli("gov", "show", "1", "--node", "node1", *where).stdout
+    assert "finance-bureau: approve by finance-bureau/admin" in shown and "state proof verified" in shown
+    closed = cli("gov", "vote", "1", "--reject", "--account", "finance-bureau/admin", *where, check=False)
+    assert closed.returncode == 1 and "governance.proposal_closed" in closed.stdout
+    bad = cli("gov", "propose", "add_validator", "--title", "x", "--set", "colour=blue", "--account",
+              "land-bureau/admin", *where, check=False)
+    assert bad.returncode == 2 and "cli.bad_payload" in bad.stderr
+
+
+def test_node_add_prints_the_ids_governance_needs(tmp_path):
+    cli("init", "--validators", "1", "--out", str(tmp_path / "net"), "--base-port", "33700")
+    added = json.loads(cli("node", "add", "--operator", "Peking University", "--net", str(tmp_path / "net"),
+                           "--json").stdout)
+    assert re.fullmatch(r"[0-9a-f]{40}", added["node_id"]) and re.fullmatch(r"[0-9a-f]{64}", added["validator_key"])
+    assert "node1" in (tmp_path / "net" / "network.toml").read_text()

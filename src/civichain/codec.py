@@ -9,7 +9,7 @@ long-form integer, ...) is refused. So `encode(decode(b)) == b` for every `b` th
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from typing import Any, TypeVar
 
 import msgspec
@@ -35,7 +35,7 @@ def decode(data: bytes, kind: type[T], *, where: str = "input") -> T:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise CodecError("codec.malformed", where=where, got=type(data).__name__, expected="bytes")
     try:
-        value = _decoder(kind).decode(data)
+        value = msgpack_decoder(kind).decode(data)
     except (msgspec.MsgspecError, RecursionError, ValueError, TypeError, OverflowError) as exc:
         raise CodecError("codec.malformed", where=where, got=str(exc)[:160],
                          expected=f"the canonical encoding of {getattr(kind, '__name__', kind)}") from None
@@ -60,6 +60,31 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-@lru_cache(maxsize=256)
-def _decoder(kind: type) -> msgspec.msgpack.Decoder:
-    return msgspec.msgpack.Decoder(kind, strict=True)
+# msgspec (0.22.0) builds a Struct type's decoding information the first time a decoder of it is made, and
+# two threads doing that at once for the same type can crash the process (SIGSEGV in
+# json_decode_struct_map_inner: the API, whose request threads each open a reader, died of it in the fault
+# drills). So every decoder of a typed value is made here, one at a time, and kept.
+_decoders: dict[tuple[str, type, bool], Any] = {}
+_decoders_lock = threading.Lock()
+
+
+def msgpack_decoder(kind: type, *, strict: bool = True) -> msgspec.msgpack.Decoder:
+    """Return the (shared, thread-safe) MessagePack decoder of `kind`."""
+    return _shared_decoder("msgpack", kind, strict)
+
+
+def json_decoder(kind: type, *, strict: bool = True) -> msgspec.json.Decoder:
+    """Return the (shared, thread-safe) JSON decoder of `kind`."""
+    return _shared_decoder("json", kind, strict)
+
+
+def _shared_decoder(form: str, kind: type, strict: bool):
+    key = (form, kind, strict)
+    found = _decoders.get(key)
+    if found is None:
+        with _decoders_lock:
+            found = _decoders.get(key)
+            if found is None:
+                make = msgspec.msgpack.Decoder if form == "msgpack" else msgspec.json.Decoder
+                found = _decoders[key] = make(kind, strict=strict)
+    return found

@@ -121,3 +121,16 @@ def test_recheck_does_not_verify_a_signature_twice(ledger, chain, monkeypatch):
     outcome = ledger.finalize_block(1, 10**9, b"\x01" * 32, [raw])
     assert outcome.receipts[0].ok
     assert calls == []
+
+
+def test_a_pending_transaction_signed_with_a_rotated_out_key_is_dropped_by_the_recheck(ledger, chain):
+    from civichain.modules.registry import RotateKey
+
+    pending = chain.anchor(chain.clerk, 0, "signed before the rotation")
+    assert check(ledger, pending) == "ok"
+    assert ledger.check_tx(pending, recheck=True).code == "ok"
+    new_key = make_signer(chain.clerk.account, "the clerk's new key")
+    run_block(ledger, [chain.tx(chain.admin, 0, "registry", "rotate_key",
+                                RotateKey(id=chain.clerk.account, public_key=new_key.public_key))])
+    assert ledger.check_tx(pending, recheck=True).code == "tx.bad_signature"
+    assert check(ledger, chain.anchor(new_key, 0, "signed after")) == "ok"

@@ -5,20 +5,28 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 import httpx
 
+from civichain.chaos import checks
 from civichain.engine import find_cometbft
 from civichain.node.network import Network, free_base_port, init_network
 from civichain.node.supervisor import NodeProcesses
 
 
 @contextmanager
-def running_network(root: Path, validators: int = 4, timeout_commit: str = "200ms"):
-    """Init and start a network in `root`; yield (network, node processes); stop everything."""
+def running_network(root: Path, validators: int = 4, timeout_commit: str = "200ms",
+                    prepare: Callable[[Network], None] | None = None, organisations: int | None = None):
+    """Init and start a network in `root`; yield (network, node processes); stop everything.
+
+    `prepare`, when given, is called with the network folder after it is written and before any node starts.
+    """
     base = free_base_port(validators)
-    network = init_network(root, validators=validators, binary=find_cometbft(), base_port=base,
+    network = init_network(root, validators=validators, binary=find_cometbft(), base_port=base, organisations=organisations,
                            timeout_commit=timeout_commit, chain_id="test-net")
+    if prepare is not None:
+        prepare(network)
     nodes = [NodeProcesses.of(n.home) for n in network.nodes]
     try:
         for node in nodes:
@@ -58,8 +66,8 @@ def wait_for_height(network: Network, height: int, timeout: float = 60, nodes: l
 
 def app_hash_at(node_rpc: str, height: int) -> str:
     """The app hash each node's header at `height` carries (that of block height-1)."""
-    return _http.get(f"{node_rpc}/block", params={"height": str(height)}).json()["result"]["block"]["header"]["app_hash"]
+    return checks.app_hash_at(_http, node_rpc, height)
 
 
 def block_hash_at(node_rpc: str, height: int) -> str:
-    return _http.get(f"{node_rpc}/block", params={"height": str(height)}).json()["result"]["block_id"]["hash"]
+    return checks.block_hash_at(_http, node_rpc, height)

@@ -139,3 +139,71 @@ def test_resubmitting_a_committed_transaction_answers_with_its_status(net):
     first = httpx.post(f"{api}/v1/txs", params={"wait": "true"}, json={"tx": raw.hex()}, timeout=30).json()
     again = httpx.post(f"{api}/v1/txs", json={"tx": raw.hex()}, timeout=30)
     assert again.status_code == 200 and again.json()["height"] == first["height"]
+
+
+def test_app_and_api_serve_prometheus_metrics(net):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from civichain.node.config import load_node_config
+
+    network, _ = net
+    node = network.nodes[3]
+    signer = load_signer(network.root, "notary-office/admin")
+    nonce = httpx.get(f"{node.api_url}/v1/accounts/notary-office/admin", timeout=10).json()["next_nonce"]
+    raw, _ = _anchor(network, signer, nonce, "counted")
+    assert httpx.post(f"{node.api_url}/v1/txs", params={"wait": "true"}, json={"tx": raw.hex()},
+                      timeout=30).status_code == 200
+    forged, _ = _anchor(network, signer, nonce + 1, "forged")
+    forged = forged[:-1] + bytes([forged[-1] ^ 1])   # the signature is the last field
+    assert httpx.post(f"{node.api_url}/v1/txs", json={"tx": forged.hex()}, timeout=30).status_code == 422
+
+    def samples(url: str) -> dict[tuple[str, tuple], float]:
+        text = httpx.get(url, timeout=10).text
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
+
+    config = load_node_config(node.home)
+    app = samples(f"http://{config.metrics.host}:{config.metrics.port}/metrics")
+    assert app[("civichain_height", ())] >= 1
+    assert app[("civichain_transactions_total", (("code", "ok"),))] >= 1
+    assert app[("civichain_admission_rejections_total", (("code", "tx.bad_signature"),))] >= 1
+    assert app[("civichain_checktx_total", (("kind", "new"),))] >= 2
+    assert app[("civichain_block_execution_seconds_count", ())] >= 1
+    assert app[("civichain_block_commit_seconds_count", ())] >= 1
+    api = samples(f"{node.api_url}/metrics")
+    submitted = ("civichain_api_request_seconds_count", (("method", "POST"), ("route", "/v1/txs"), ("status", "200")))
+    assert api[submitted] >= 1
+
+
+def test_status_lists_validators_with_organisation_power_and_liveness(net):
+    from civichain.node.status import collect_validators
+
+    network, _ = net
+    validators = collect_validators(network)
+    assert sorted(v["organisation"] for v in validators) == sorted(n.organisation for n in network.nodes)
+    assert all(v["power"] == 10 and v["live"] and v["evidence"] == 0 for v in validators), validators
+
+
+def test_a_documents_history_lists_each_event_with_a_verifying_inclusion_proof(net):
+    from civichain.modules.notary import Revoke
+
+    network, _ = net
+    signer = load_signer(network.root, "finance-bureau/admin")
+    api = network.nodes[1].api_url
+    nonce = httpx.get(f"{api}/v1/accounts/finance-bureau/admin", timeout=10).json()["next_nonce"]
+    raw, digest = _anchor(network, signer, nonce, "history")
+    revoke = sign(build_body(network.chain_id, signer.account, nonce + 1, 10_000, "notary", "revoke",
+                             Revoke(digest=digest, reason="superseded")), signer)
+    for tx in (raw, revoke):
+        assert httpx.post(f"{api}/v1/txs", params={"wait": "true"}, json={"tx": tx.hex()}, timeout=30).status_code == 200
+    history = httpx.get(f"{api}/v1/history/notary/{digest.hex()}", timeout=10).json()
+    assert [e["type"] for e in history["entries"]] == ["anchored", "revoked"] and history["next_cursor"] is None
+    for entry, tx in zip(history["entries"], (raw, revoke)):
+        inclusion = entry["inclusion"]
+        verify_inclusion(SHA256_TREE.leaf(tx), inclusion["log_index"], inclusion["log_size"],
+                         [bytes.fromhex(h) for h in inclusion["proof"]], bytes.fromhex(inclusion["log_root"]))
+    first = httpx.get(f"{api}/v1/history/notary/{digest.hex()}", params={"limit": 1}, timeout=10).json()
+    assert len(first["entries"]) == 1 and first["next_cursor"]
+    rest = httpx.get(f"{api}/v1/history/notary/{digest.hex()}", params={"cursor": first["next_cursor"]}, timeout=10).json()
+    assert [e["type"] for e in rest["entries"]] == ["revoked"]
+    assert httpx.get(f"{api}/v1/history/notary/{digest.hex()}", params={"cursor": "x"}, timeout=10).status_code == 422

@@ -44,3 +44,29 @@ def test_recover_stops_a_hung_engine_and_restarts_app_then_engine(tmp_path):
     finally:
         for role in ("cometbft", "app"):
             node.kill(role, signal.SIGKILL)
+
+
+def test_a_port_already_in_use_is_refused_naming_the_key_and_nothing_starts(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    network = init_network(tmp_path / "net", validators=1, binary=find_cometbft(), base_port=free_base_port(1))
+    home = network.nodes[0].home
+    node = NodeProcesses.of(home)
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", node.config.api.port))
+    squatter.listen()
+    try:
+        run = subprocess.run([sys.executable, "-m", "civichain", "node", "start", "--home", str(home)],
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "COLUMNS": "300"})
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert "config.port_in_use" in run.stderr and "[api] port" in run.stderr, run.stderr
+        assert f"127.0.0.1:{node.config.api.port}" in run.stderr
+        # The processes started before the API was refused were stopped again.
+        from civichain.node.supervisor import port_free
+        assert port_free("127.0.0.1", node.config.abci.port)
+        assert port_free("127.0.0.1", node.config.cometbft.rpc_port)
+    finally:
+        squatter.close()

@@ -22,8 +22,10 @@ import structlog
 from civichain.abci.messages import abci
 
 log = structlog.get_logger("civichain.abci")
+NEW = abci.NEW   # CheckTx of a transaction the mempool has not seen (the other kind is RECHECK)
 
 MAX_MESSAGE = 256 * 1024 * 1024   # far above any block we accept; a longer prefix is a broken peer
+TURN = 64   # requests of one connection answered before the others get a turn
 
 
 class FramingError(Exception):
@@ -55,6 +57,26 @@ def decode_uvarint(buffer: bytes | bytearray, start: int) -> tuple[int, int] | N
     return None
 
 
+def split_requests(buffer: bytes | bytearray) -> tuple[list[tuple[str, object]], int]:
+    """Return the complete requests at the start of `buffer` as (kind, request), and the bytes they take."""
+    requests = []
+    position = 0
+    while True:
+        header = decode_uvarint(buffer, position)
+        if header is None:
+            break
+        length, start = header
+        if length > MAX_MESSAGE:
+            raise FramingError(f"message of {length} bytes announced")
+        end = start + length
+        if end > len(buffer):
+            break
+        request = abci.Request.FromString(bytes(buffer[start:end]))
+        requests.append((request.WhichOneof("value"), request))
+        position = end
+    return requests, position
+
+
 def frame(response) -> bytes:
     """Return a response message with its length prefix."""
     body = response.SerializeToString()
@@ -73,6 +95,9 @@ class AbciServer:
         self._on_fatal = on_fatal or _exit_process
         self._server: asyncio.AbstractServer | None = None
         self._handlers = self._bind_handlers()
+        # Optional: `async before_check_txs(txs)`, awaited with the new transactions of each batch of requests
+        # read from a connection before they are answered (the app may verify their signatures meanwhile).
+        self._before_checks = getattr(app, "before_check_txs", None)
 
     async def start(self) -> None:
         """Start listening."""
@@ -109,14 +134,29 @@ class AbciServer:
                 if not chunk:
                     return
                 buffer += chunk
-                out, consumed, flush = self._answer(buffer)
+                requests, consumed = split_requests(buffer)
                 del buffer[:consumed]
-                if out:
-                    writer.write(out)
+                if self._before_checks is not None:
+                    new = [r.check_tx.tx for kind, r in requests if kind == "check_tx" and r.check_tx.type == NEW]
+                    if new:
+                        # The app may verify their signatures elsewhere meanwhile; this connection waits (its
+                        # answers go in order), the consensus connection does not.
+                        await self._before_checks(new)
+                for start in range(0, len(requests), TURN):
+                    if start:
+                        # A long batch (CheckTx that piled up while a block executed) answers TURN requests at
+                        # a time, letting the other connections in between: a proposal to check or a block to
+                        # execute does not wait behind hundreds of CheckTx.
+                        await asyncio.sleep(0)
+                    turn = requests[start:start + TURN]
+                    writer.write(b"".join(frame(self._dispatch(kind, request)) for kind, request in turn))
+                    flush = any(kind == "flush" for kind, _ in turn)
                     if flush or writer.transport.get_write_buffer_size() > (4 << 20):
                         await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             return
+        except asyncio.CancelledError:   # the server is shutting down
+            raise
         except BaseException as exc:  # an application failure: stop, never guess
             log.exception("abci.fatal", error=str(exc))
             self._on_fatal(exc)
@@ -125,25 +165,11 @@ class AbciServer:
             writer.close()
 
     def _answer(self, buffer: bytearray) -> tuple[bytes, int, bool]:
-        """Answer every complete request in `buffer`; return (responses, bytes consumed, saw a flush)."""
-        out: list[bytes] = []
-        position, flush = 0, False
-        while True:
-            header = decode_uvarint(buffer, position)
-            if header is None:
-                break
-            length, start = header
-            if length > MAX_MESSAGE:
-                raise FramingError(f"message of {length} bytes announced")
-            end = start + length
-            if end > len(buffer):
-                break
-            request = abci.Request.FromString(bytes(buffer[start:end]))
-            position = end
-            kind = request.WhichOneof("value")
-            out.append(frame(self._dispatch(kind, request)))
-            flush = flush or kind == "flush"
-        return b"".join(out), position, flush
+        """Answer every complete request in `buffer` at once, without `before_check_txs` (for `bench app`);
+        return (responses, bytes consumed, saw a flush)."""
+        requests, consumed = split_requests(buffer)
+        out = b"".join(frame(self._dispatch(kind, request)) for kind, request in requests)
+        return out, consumed, any(kind == "flush" for kind, _ in requests)
 
     def _dispatch(self, kind: str, request):
         if kind == "flush":

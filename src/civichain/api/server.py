@@ -9,24 +9,32 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable
 
 import httpx
 import uvicorn
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civichain import __version__
+from civichain.api.history import add_history_routes
+from civichain.api.identity import add_identity_routes
+from civichain.api.land import add_land_routes
+from civichain.api.funds import add_funds_routes
+from civichain.api.metrics import instrument
 from civichain.codec import decode, to_plain
 from civichain.errors import CivicError
 from civichain.ledger.reads import LedgerReader, NotFound
 from civichain.execution import nonce_key
+from civichain.modules.governance import KINDS, PROPOSAL_PREFIX, PASSED, Proposal, proposal_key
+from civichain.modules.membership import VALIDATORS_KEY, ValidatorSet
 from civichain.modules.notary import Notarization, document_key
 from civichain.modules.registry import AccountRecord, account_key
 from civichain.node.config import NodeConfig
@@ -36,12 +44,24 @@ from civichain.types import Receipt
 MAX_WAIT_S = 60.0
 
 
-class ApiError(CivicError):
-    """A request the API refuses."""
+# CometBFT's refusals that say "not now" rather than "not this transaction": the API answers 503 with a
+# Retry-After, so a client retries the same bytes later instead of dropping a good transaction.
+BUSY_REFUSALS = {
+    "mempool is full": "api.mempool_full",                       # too many transactions waiting
+    "considered as full": "api.mempool_full",                    # still re-checking after a block, and full
+    "endpoint is closed while node is catching up": "api.node_syncing",
+}
+RETRY_AFTER_S = 2
 
-    def __init__(self, status: int, code: str, *, where: str, got: object, expected: str) -> None:
+
+class ApiError(CivicError):
+    """A request the API refuses (with `retry_after` s, a refusal for now: the same request may pass later)."""
+
+    def __init__(self, status: int, code: str, *, where: str, got: object, expected: str,
+                 retry_after: int | None = None) -> None:
         super().__init__(code, where=where, got=got, expected=expected)
         self.status = status
+        self.retry_after = retry_after
 
 
 class SubmitRequest(BaseModel):
@@ -54,17 +74,32 @@ class SubmitRequest(BaseModel):
 
 def create_app(home: Path, config: NodeConfig) -> FastAPI:
     """Return the API application of the node in `home`."""
-    api = FastAPI(title="civichain API", version=__version__,
+    # One HTTP client for the node's CometBFT RPC, shared by every request: making a client costs about 50 ms
+    # of CPU (its TLS context), which per submission would cap a core at some 20 transactions a second.
+    engine = httpx.AsyncClient(timeout=30)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        try:
+            yield
+        finally:
+            await engine.aclose()
+
+    api = FastAPI(title="civichain API", version=__version__, lifespan=lifespan,
                   description="Public records kept together by departments, each answer with its proof.")
     db_path = config.resolve(home, config.storage.path)
     local = threading.local()
     rpc_url = config.rpc_url
     max_body = config.api.max_body_bytes
 
+    instrument(api)
+
     def reader() -> LedgerReader:
         if getattr(local, "reader", None) is None:
             local.reader = LedgerReader(Store(db_path, readonly=True))
         return local.reader
+
+    add_identity_routes(api, reader)    # before /v1/accounts/{account:path}, which would take .../history
 
     @api.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -78,7 +113,10 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
         status = getattr(exc, "status", 404 if isinstance(exc, NotFound) else 400)
         if isinstance(exc, StoreError):
             status = 503
-        return _error(status, exc.code, exc.where, exc.got, exc.expected)
+        response = _error(status, exc.code, exc.where, exc.got, exc.expected)
+        if getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -94,13 +132,12 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
     async def submit(body: SubmitRequest, wait: bool = False,
                      timeout: Annotated[float, Query(gt=0, le=MAX_WAIT_S)] = 20.0) -> JSONResponse:
         raw = _decode_bytes(body.tx, body.encoding, "tx")
-        async with httpx.AsyncClient(timeout=30) as http:
-            try:
-                reply = (await http.post(rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "broadcast_tx_sync",
-                                                        "params": {"tx": base64.b64encode(raw).decode()}})).json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise ApiError(503, "api.engine_unreachable", where=rpc_url, got=str(exc)[:200],
-                               expected="the node's CometBFT to be running") from None
+        try:
+            reply = (await engine.post(rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "broadcast_tx_sync",
+                                                      "params": {"tx": base64.b64encode(raw).decode()}})).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ApiError(503, "api.engine_unreachable", where=rpc_url, got=str(exc)[:200],
+                           expected="the node's CometBFT to be running") from None
         tx_id = reader().suite.hash(raw).hex()
         if "error" in reply:
             detail = str(reply["error"].get("data"))
@@ -110,6 +147,11 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
                     return JSONResponse(_tx_answer(reader(), bytes.fromhex(tx_id)))
                 except NotFound:
                     return JSONResponse({"tx_id": tx_id, "status": "pending"}, status_code=202)
+            busy = next((code for text, code in BUSY_REFUSALS.items() if text in detail), None)
+            if busy is not None:
+                raise ApiError(503, busy, where="tx", got=detail[:300], retry_after=RETRY_AFTER_S,
+                               expected=f"the same transaction again in {RETRY_AFTER_S} s or more: the node "
+                               "cannot take it now (nothing was changed)")
             raise ApiError(400, "api.engine_refused", where="tx", got=detail[:300],
                            expected="a transaction CometBFT accepts")
         result = reply["result"]
@@ -141,14 +183,13 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
     @api.get("/v1/checkpoints/latest", summary="The latest checkpoint with the CometBFT signed header proving it")
     async def latest_checkpoint() -> dict:
         r = reader()
-        async with httpx.AsyncClient(timeout=10) as http:
-            status = await _rpc(http, rpc_url, "status")
-            engine_height = int(status["sync_info"]["latest_block_height"])
-            # The header of height H+1 carries the app hash of block H.
-            height = min(r.latest().height, engine_height - 1)
-            if height < 1:
-                raise ApiError(404, "ledger.empty", where="checkpoint", got=height, expected="a committed block")
-            commit = await _rpc(http, rpc_url, "commit", height=str(height + 1))
+        status = await _rpc(engine, rpc_url, "status")
+        engine_height = int(status["sync_info"]["latest_block_height"])
+        # The header of height H+1 carries the app hash of block H.
+        height = min(r.latest().height, engine_height - 1)
+        if height < 1:
+            raise ApiError(404, "ledger.empty", where="checkpoint", got=height, expected="a committed block")
+        commit = await _rpc(engine, rpc_url, "commit", height=str(height + 1))
         block = r.block(height)
         checkpoint = r.checkpoint(block)
         return {"checkpoint": to_plain(checkpoint), "app_hash": block.app_hash.hex(),
@@ -206,13 +247,81 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
         return {"account": to_plain(record), "next_nonce": 0 if nonce_raw is None else decode(nonce_raw, int),
                 "state": {"height": at, "state_root": root.hex(), "proof": to_plain(proof), "value": value.hex()}}
 
+    @api.get("/v1/governance/proposals",
+             summary="Governance proposals by id, oldest first, paginated by cursor; each with its state proof")
+    def list_proposals(cursor: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+                       limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict:
+        r = reader()
+        height = r.latest().height    # every proposal is read and proved at this one height
+        rows = r.store.scan(PROPOSAL_PREFIX, limit, proposal_key(cursor) if cursor else b"")
+        proposals = []
+        for key, _ in rows:
+            at, value, proof, root = r.state_value(key, height)
+            if value is not None:     # None: made after `height`; the next page will have it
+                proposals.append(_proposal_answer(key, at, value, proof, root))
+        next_cursor = int(rows[-1][0].removeprefix(PROPOSAL_PREFIX)) if len(rows) == limit else None
+        return {"height": height, "proposals": proposals, "next_cursor": next_cursor}
+
+    @api.get("/v1/governance/proposals/{proposal}", summary="A governance proposal, its ballots and status, with proof")
+    def get_proposal(proposal: Annotated[int, PathParam(ge=1, le=2**63 - 1)]) -> dict:
+        key = proposal_key(proposal)
+        at, value, proof, root = reader().state_value(key)
+        if value is None:
+            raise NotFound("governance.unknown_proposal", where="proposal", got=proposal, expected="the id of a proposal")
+        return _proposal_answer(key, at, value, proof, root)
+
+    @api.get("/v1/governance/validators", summary="The validator set the chain records, with proof")
+    def get_validators() -> dict:
+        at, value, proof, root = reader().state_value(VALIDATORS_KEY)
+        validators = ValidatorSet() if value is None else decode(value, ValidatorSet, where="validator set")
+        return {"validators": to_plain(validators.validators), "total_power": validators.total_power(),
+                "state": _state_answer(VALIDATORS_KEY, at, value, proof, root)}
+
     @api.get("/v1/status", summary="This node's view: last committed height and app hash")
     def get_status() -> dict:
         block = reader().latest()
         return {"chain_id": reader().chain_id, "height": block.height, "app_hash": block.app_hash.hex(),
                 "log_size": block.log_size}
 
+    genesis_path = config.resolve(home, config.cometbft.home) / "config" / "genesis.json"
+
+    @api.get("/v1/network", summary="What a new observer node needs to follow this chain: genesis and peers")
+    async def get_network() -> dict:
+        """The CometBFT genesis document and the peers to dial (`id@host:port`): this node and those it is
+        connected to. `civichain join --from <this API>` writes an observer node from it."""
+        import json
+
+        try:
+            status = (await engine.get(f"{rpc_url}/status")).json()["result"]
+            peers = (await engine.get(f"{rpc_url}/net_info")).json()["result"]["peers"]
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise ApiError(503, "api.engine_unreachable", where=rpc_url, got=str(exc)[:200],
+                           expected="the node's CometBFT to be running") from None
+        own = f"{status['node_info']['id']}@{config.cometbft.p2p_host}:{config.cometbft.p2p_port}"
+        others = [f"{p['node_info']['id']}@{p['node_info']['listen_addr'].removeprefix('tcp://')}" for p in peers]
+        return {"chain_id": reader().chain_id, "genesis": json.loads(genesis_path.read_text(encoding="utf-8")),
+                "peers": [own, *sorted(others)]}
+
+    add_evidence_routes(api, reader)
+    add_history_routes(api, reader)
+    add_land_routes(api, reader)
+    add_funds_routes(api, reader)
     return api
+
+
+def add_evidence_routes(api: FastAPI, reader: Callable[[], LedgerReader]) -> None:
+    """Add GET /v1/evidence: validators' misbehaviour that CometBFT proved and committed in blocks."""
+
+    @api.get("/v1/evidence", summary="Committed evidence of validator misbehaviour (e.g. signing twice), oldest first")
+    def get_evidence(cursor: Annotated[str | None, Query(pattern=r"^\d+\.\d+$")] = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict:
+        after = tuple(int(p) for p in cursor.split(".")) if cursor else None
+        rows = reader().store.evidence(limit, after)
+        items = [{"committed_height": height, "position": position, "kind": e.kind,
+                  "validator": e.validator.hex().upper(), "power": e.power, "height": e.height, "time_ns": e.time_ns,
+                  "total_power": e.total_power} for height, position, e in rows]
+        next_cursor = f"{rows[-1][0]}.{rows[-1][1]}" if len(rows) == limit else None
+        return {"evidence": items, "next_cursor": next_cursor}
 
 
 def _tx_answer(r: LedgerReader, tx_id: bytes) -> dict:
@@ -239,7 +348,22 @@ def _block_answer(r: LedgerReader, height: int) -> dict:
     receipts = decode(block.receipts, list[Receipt], where="receipts")
     return {"height": block.height, "time_ns": block.time_ns, "block_hash": block.block_hash.hex(),
             "app_hash": block.app_hash.hex(), "checkpoint": to_plain(r.checkpoint(block)),
-            "txs": [to_plain(rc) for rc in receipts]}
+            "txs": [to_plain(rc) for rc in receipts[:block.tx_count]],
+            "end_block": [to_plain(rc) for rc in receipts[block.tx_count:]]}
+
+
+def _proposal_answer(key: bytes, at: int, value: bytes, proof, root: bytes) -> dict:
+    proposal = decode(value, Proposal, where="proposal")
+    plain = to_plain(proposal)
+    plain["payload"] = to_plain(decode(proposal.payload, KINDS[proposal.kind].schema, where="proposal payload"))
+    plain["approvals"], plain["rejections"] = proposal.approvals(), proposal.rejections()
+    plain["executes_at"] = proposal.due() if proposal.status == PASSED else None
+    return {"proposal": plain, "state": _state_answer(key, at, value, proof, root)}
+
+
+def _state_answer(key: bytes, at: int, value: bytes | None, proof, root: bytes) -> dict:
+    return {"key": key.decode(), "height": at, "state_root": root.hex(), "proof": to_plain(proof),
+            "value": None if value is None else value.hex()}
 
 
 def _decode_bytes(text: str, encoding: str, where: str) -> bytes:
@@ -278,5 +402,7 @@ async def _rpc(http: httpx.AsyncClient, url: str, method: str, **params: str) ->
 
 def run_api(home: Path, config: NodeConfig) -> None:
     """Serve the API until SIGTERM."""
+    # loop="asyncio" (uvicorn would take uvloop, installed for the app process): the loop's speed does not
+    # bound the API, and the standard loop is the better-trodden path for many short connections.
     uvicorn.run(create_app(home, config), host=config.api.host, port=config.api.port, log_level="warning",
-                access_log=False)
+                access_log=False, loop="asyncio")

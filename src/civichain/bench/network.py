@@ -45,17 +45,34 @@ IN_FLIGHT = 12_000   # transactions submitted and not yet committed, over all th
 
 def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_node: int = 50,
               timeout_commit: str = "300ms", report: Report = print, keep: Path | None = None,
-              verify: bool = False) -> dict:
-    """Run civichain under load; return the figures (with `verify`, also export the chain and time its audit)."""
+              verify: bool = False, down: int = 0, signature_workers: int | str | None = None) -> dict:
+    """Run civichain under load; return the figures (with `verify`, also export the chain and time its audit).
+
+    `down` validators (the last ones) are stopped before the load starts; the load goes to the others.
+    `signature_workers` overrides what `civichain init` chose for each node's app (node.toml [abci]).
+    """
+    if not 0 <= down < validators:
+        raise ValueError(f"down must be from 0 to {validators - 1}")
     with tempfile.TemporaryDirectory(prefix="civichain-bench-") as tmp:
         root = keep or Path(tmp) / "net"
         network = init_network(root, validators=validators, binary=find_cometbft(), timeout_commit=timeout_commit,
-                               base_port=free_base_port(validators, start=41000), chain_id="bench")
+                               base_port=free_base_port(validators), chain_id="bench")
+        if signature_workers is not None:
+            for entry in network.nodes:
+                set_signature_workers(entry.home, signature_workers)
         nodes = [NodeProcesses.of(n.home) for n in network.nodes]
         try:
             _start(nodes)
             streams = _prepare_accounts(network, accounts_per_node, total, report)
-            report(f"submitting {total} pre-signed transactions to {validators} node(s)"
+            if down:
+                live = validators - down
+                for node in nodes[live:]:
+                    node.stop()
+                for i, stream in enumerate(streams[live:]):
+                    streams[i % live] = interleave([streams[i % live], stream])
+                streams = streams[:live]
+                report(f"stopped {down} of {validators} validators; the load goes to the other {live}")
+            report(f"submitting {total} pre-signed transactions to {len(streams)} node(s)"
                    + (f" at {rate:.0f} tx/s" if rate else " as fast as they are accepted"))
             sampler = MemorySampler(nodes[0].procs["app"].pid)
             sampler.start()
@@ -65,6 +82,7 @@ def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_n
             sampler.stop()
             result = summary(observation)
             result["validators"] = validators
+            result["validators_down"] = down
             result.update(sampler.figures())
             result.update({f"cpu_s_{role}": round(cpu_after[role] - cpu_before[role], 1) for role in cpu_after})
             if verify:
@@ -76,12 +94,23 @@ def run_bench(*, validators: int, total: int, rate: float | None, accounts_per_n
 
 
 def _cpu_seconds(nodes: list[NodeProcesses]) -> dict[str, float]:
-    """CPU seconds used so far by the nodes' app processes, their CometBFT processes, and this process."""
-    totals = {"apps": 0.0, "cometbft": 0.0}
+    """CPU seconds used so far by the nodes' app processes, their signature workers, their CometBFT processes,
+    and this process."""
+    totals = {"apps": 0.0, "signature_workers": 0.0, "cometbft": 0.0}
     for node in nodes:
         for role, key in (("app", "apps"), ("cometbft", "cometbft")):
-            times = psutil.Process(node.procs[role].pid).cpu_times()
+            if not node.running(role):
+                continue   # a validator stopped on purpose (bench network --down)
+            process = psutil.Process(node.procs[role].pid)
+            times = process.cpu_times()
             totals[key] += times.user + times.system
+            if role == "app":
+                for worker in process.children():
+                    try:
+                        worker_times = worker.cpu_times()
+                    except psutil.Error:
+                        continue
+                    totals["signature_workers"] += worker_times.user + worker_times.system
     own = psutil.Process().cpu_times()
     totals["load_generator"] = own.user + own.system
     return totals
@@ -138,7 +167,7 @@ def run_kvstore_bench(*, validators: int, total: int, rate: float | None, timeou
     """Run CometBFT's built-in kvstore on the same configuration and load; return the figures."""
     with tempfile.TemporaryDirectory(prefix="civichain-kvstore-") as tmp:
         network = init_network(Path(tmp) / "net", validators=validators, binary=find_cometbft(),
-                               base_port=free_base_port(validators, start=41000), timeout_commit=timeout_commit, chain_id="kvstore")
+                               base_port=free_base_port(validators), timeout_commit=timeout_commit, chain_id="kvstore")
         nodes = [NodeProcesses.of(n.home) for n in network.nodes]
         for node in nodes:
             _use_builtin_kvstore(node.home / "cometbft" / "config" / "config.toml")
@@ -193,7 +222,8 @@ async def _drive(network: Network, streams: list[list[bytes]], rate: float | Non
     in_flight = max(1000, IN_FLIGHT // len(streams))
     await asyncio.gather(*(submit(node.rpc_url, txs, observation, per_node_rate, max_in_flight=in_flight)
                            for node, txs in zip(network.nodes, streams)))
-    await wait_all_committed(observation, expected, timeout=max(60.0, expected / 200))
+    # Transactions a node refused at submission (its mempool full, say) never commit: do not wait for them.
+    await wait_all_committed(observation, expected - observation.refused_at_submit, timeout=max(60.0, expected / 200))
     stop.set()
     await watcher
     return observation
@@ -230,3 +260,11 @@ def _height(url: str) -> int:
         return -1
     finally:
         rpc.close()
+
+
+def set_signature_workers(home: Path, workers: int | str) -> None:
+    """Set `[abci] signature_workers` in a node's node.toml (checked when the node loads it)."""
+    path = home / "node.toml"
+    config = tomllib.loads(path.read_text(encoding="utf-8"))
+    config["abci"]["signature_workers"] = workers
+    path.write_text(tomli_w.dumps(config), encoding="utf-8")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from civichain.errors import CivicError
 
 
 class ApiClientError(CivicError):
-    """The node answered with an error, or did not answer."""
+    """The node answered with an error, or did not answer (`retry_after`: s to wait when it said "not now")."""
+
+    retry_after: float | None = None
 
 
 class ApiClient:
@@ -21,10 +25,21 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def submit(self, raw: bytes, *, wait: bool = True, timeout: float = 30.0) -> dict:
-        """Submit a signed transaction; with `wait`, return its committed view (status, receipt, proof)."""
-        return self._call("POST", "/v1/txs", params={"wait": str(wait).lower(), "timeout": str(timeout)},
-                          json={"tx": raw.hex()})
+    def submit(self, raw: bytes, *, wait: bool = True, timeout: float = 30.0, busy_patience: float = 60.0) -> dict:
+        """Submit a signed transaction; with `wait`, return its committed view (status, receipt, proof).
+
+        A node that cannot take it now (503 with Retry-After: its mempool is full, or it is catching up) is
+        sent the same bytes again after the time it asks, for up to `busy_patience` s; then its refusal is raised.
+        """
+        deadline = time.monotonic() + busy_patience
+        while True:
+            try:
+                return self._call("POST", "/v1/txs", params={"wait": str(wait).lower(), "timeout": str(timeout)},
+                                  json={"tx": raw.hex()})
+            except ApiClientError as exc:
+                if exc.retry_after is None or time.monotonic() + exc.retry_after > deadline:
+                    raise
+                time.sleep(exc.retry_after)
 
     def tx(self, tx_id: str) -> dict:
         return self._call("GET", f"/v1/txs/{tx_id}")
@@ -44,6 +59,29 @@ class ApiClient:
     def status(self) -> dict:
         return self._call("GET", "/v1/status")
 
+    def proposals(self, cursor: int | None = None, limit: int = 100) -> dict:
+        """Return one page of governance proposals (oldest first) and the cursor of the next page."""
+        params = {"limit": str(limit), **({"cursor": str(cursor)} if cursor else {})}
+        return self._call("GET", "/v1/governance/proposals", params=params)
+
+    def all_proposals(self) -> list[dict]:
+        """Return every governance proposal, oldest first, following the pages' cursors."""
+        found, cursor = [], None
+        while True:
+            page = self.proposals(cursor)
+            found.extend(page["proposals"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return found
+
+    def proposal(self, proposal: int) -> dict:
+        """Return a governance proposal with its state proof."""
+        return self._call("GET", f"/v1/governance/proposals/{proposal}")
+
+    def validators(self) -> dict:
+        """Return the validator set the chain records, with its state proof."""
+        return self._call("GET", "/v1/governance/validators")
+
     def _call(self, method: str, path: str, **kwargs) -> dict:
         try:
             reply = self._http.request(method, path, **kwargs)
@@ -53,6 +91,9 @@ class ApiClient:
                                  expected="a running civichain node API") from None
         if reply.status_code >= 400:
             error = body.get("error", {})
-            raise ApiClientError(error.get("code", f"http.{reply.status_code}"), where=error.get("where", path),
-                                 got=error.get("got", ""), expected=error.get("expected", "a successful answer"))
+            refusal = ApiClientError(error.get("code", f"http.{reply.status_code}"), where=error.get("where", path),
+                                     got=error.get("got", ""), expected=error.get("expected", "a successful answer"))
+            if reply.status_code == 503 and reply.headers.get("Retry-After", "").isdigit():
+                refusal.retry_after = float(reply.headers["Retry-After"])
+            raise refusal
         return body

@@ -4,11 +4,12 @@ Nothing outside this package calls a cryptographic library directly: everything 
 through a `Suite`, chosen at genesis.
 """
 
-from civichain.crypto.suite import ED25519_SHA256, Suite, sha256, suite_named
+from civichain.crypto.suite import ED25519_SHA256, SHA256_HASHER, Suite, sha256, suite_named
 from civichain.crypto.keyfile import KeyFile, KeyFileError, decrypt_key, encrypt_key
 
 __all__ = [
     "ED25519_SHA256",
+    "SHA256_HASHER",
     "KeyFile",
     "KeyFileError",
     "Suite",

@@ -21,6 +21,11 @@ def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+# The SHA-256 object constructor itself (`SHA256_HASHER(data).digest()`), for the state tree's inner loops,
+# where one more Python call per hash is measurable; the library choice still lives here.
+SHA256_HASHER = hashlib.sha256
+
+
 class CryptoError_(CivicError):
     """A key or signature that is not of the suite's form."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import tomllib
@@ -21,16 +22,29 @@ class EngineKeys:
     validator_address: str        # hex, upper case, as CometBFT prints it
     validator_pub_key: str        # base64 Ed25519
 
+    @property
+    def validator_key_bytes(self) -> bytes:
+        """The validator's Ed25519 public key (32 bytes)."""
+        return base64.b64decode(self.validator_pub_key)
+
 
 def init_engine_home(binary: Path, home: Path) -> EngineKeys:
     """Create a CometBFT home with fresh node and validator keys, and return them."""
     run = subprocess.run([str(binary), "init", "--home", str(home)], capture_output=True, text=True, timeout=60)
     if run.returncode != 0:
         raise EngineError("engine.init_failed", where=str(home), got=run.stderr.strip()[-300:], expected="cometbft init to succeed")
-    node_id = subprocess.run([str(binary), "show-node-id", "--home", str(home)], capture_output=True, text=True,
-                             timeout=60).stdout.strip()
+    node_id = show_node_id(binary, home)
     key = json.loads((home / "config" / "priv_validator_key.json").read_text())
     return EngineKeys(node_id=node_id, validator_address=key["address"], validator_pub_key=key["pub_key"]["value"])
+
+
+def show_node_id(binary: Path, home: Path) -> str:
+    """Return the node id of the CometBFT home `home` (the hex address of its node key)."""
+    run = subprocess.run([str(binary), "show-node-id", "--home", str(home)], capture_output=True, text=True, timeout=60)
+    if run.returncode != 0:
+        raise EngineError("engine.init_failed", where=str(home), got=run.stderr.strip()[-300:],
+                          expected="cometbft show-node-id to succeed")
+    return run.stdout.strip()
 
 
 def genesis_document(chain_id: str, genesis_time: str, validators: list[tuple[str, EngineKeys, int]],
@@ -68,6 +82,9 @@ def write_engine_config(home: Path, *, moniker: str, abci_address: str, rpc_ladd
         "proxy_app": abci_address,
         "abci": "socket",
         "log_level": "main:info,state:info,consensus:error,p2p:error,*:error",
+        # CometBFT asks the app (ABCI Query /p2p/filter/id/<id> and /addr/<ip:port>) before keeping a peer:
+        # only the nodes the chain's state admits (validators' nodes, observers) stay connected.
+        "filter_peers": True,
     })
     config["rpc"].update({"laddr": rpc_laddr, "max_body_bytes": 4_194_304, "timeout_broadcast_tx_commit": "30s",
                           "max_subscription_clients": 200, "max_request_batch_size": 1000})

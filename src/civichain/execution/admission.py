@@ -20,7 +20,7 @@ from civichain.errors import CivicError
 from civichain.execution.cache import TwoGenerationCache
 from civichain.execution.overlay import StateReader
 from civichain.modules import Action, Module, Sender
-from civichain.modules.registry import AccountRecord, account_key
+from civichain.modules.membership import AccountRecord, Organisation, account_key, organisation_key
 from civichain.types import Transaction, endorsement_sign_bytes, tx_sign_bytes
 
 
@@ -53,7 +53,7 @@ class Admitted(NamedTuple):
     action: Action
     args: msgspec.Struct
     sender: Sender
-    endorsers: tuple[str, ...]
+    endorsers: tuple[Sender, ...]
     nonce: int
 
 
@@ -71,6 +71,18 @@ def next_nonce(state: StateReader, account: str) -> int:
 def encode_nonce(value: int) -> bytes:
     """Return the stored form of a nonce."""
     return encode(value)
+
+
+class SignatureWork(NamedTuple):
+    """The signature checks of one transaction, under the keys the state held when they were gathered.
+
+    `checks` are (public key, message, signature) triples; they can be verified anywhere, e.g. in another
+    process, and the outcome handed back with `Admission.signatures.remember(tx_id, keys)`.
+    """
+
+    tx_id: bytes
+    keys: tuple[bytes, ...]
+    checks: tuple[tuple[bytes, bytes, bytes], ...]
 
 
 class SignatureCache:
@@ -103,6 +115,7 @@ class Admission:
         # Sized for the mempool (20,000) and the blocks being decided (each generation holds this many).
         self._parsed: TwoGenerationCache[bytes, Parsed] = TwoGenerationCache(25_000)
         self._accounts: dict[bytes, AccountRecord] = {}
+        self._organisations: dict[bytes, Organisation] = {}
 
     def tx_id(self, raw: bytes) -> bytes:
         """Return the id of a transaction: the suite hash of its canonical bytes."""
@@ -158,18 +171,23 @@ class Admission:
         endorsers = self._endorsers(tx, state, body.sender)
         self._check_signatures(tx, tx_id, account, endorsers)
         sender = Sender(account.id, account.organisation, account.roles)
-        return Admitted(tx, tx_id, raw, action, args, sender, tuple(e.id for e in endorsers), nonce)
+        return Admitted(tx, tx_id, raw, action, args, sender,
+                        tuple(Sender(e.id, e.organisation, e.roles) for e in endorsers), nonce)
 
     def recheck(self, raw: bytes, state: StateReader, *, height: int) -> tuple[str, int]:
         """Re-check a transaction still in the mempool after a block; return (sender, nonce).
 
-        Only what a block can change is checked again: expiry, the sender's nonce and status. The bytes,
-        the arguments and the signatures were checked when the transaction was admitted (and are cached),
-        so this is cheap even for a large mempool. Raises AdmissionError.
+        Only what a block can change is checked again: expiry, the sender's nonce and status (and its
+        organisation's). The bytes, the arguments and the signatures were checked when the transaction was
+        admitted (and are cached), so this is cheap even for a large mempool. Raises AdmissionError.
         """
-        body = self.parse(raw).tx.body
+        tx, tx_id, _, _ = self.parse(raw)
+        body = tx.body
         self._check_expiry(body.expires_at, height, Mode.BLOCK)
-        self._active_account(state, body.sender, "body.sender")
+        account = self._active_account(state, body.sender, "body.sender")
+        if not tx.endorsements and not self.signatures.verified(tx_id, (account.public_key,)):
+            # The sender's key changed since admission (rotated): its signature must hold under the new key.
+            self._check_signatures(tx, tx_id, account, [])
         state_nonce = next_nonce(state, body.sender)
         if body.nonce < state_nonce:
             raise AdmissionError("tx.stale_nonce", where="body.nonce", got=body.nonce,
@@ -196,6 +214,27 @@ class Admission:
             endorsers.append(record)
         self._check_signatures(tx, tx_id, sender, endorsers)
 
+    def signature_work(self, raw: bytes, state: StateReader) -> SignatureWork | None:
+        """Gather the signature checks of `raw` under the keys `state` holds, without verifying anything.
+
+        Returns None when the transaction fails its byte checks or names an unknown account: admission
+        reports that itself when it runs. A key that changes before the transaction executes only means
+        the verification done with the old key is not reused.
+        """
+        try:
+            tx, tx_id, _, _ = self.parse(raw)
+        except AdmissionError:
+            return None
+        accounts = [self._account(state, tx.body.sender)]
+        accounts.extend(self._account(state, e.account) for e in tx.endorsements)
+        if any(record is None for record in accounts):
+            return None
+        checks = [(accounts[0].public_key, tx_sign_bytes(tx.body), tx.signature)]
+        if tx.endorsements:
+            message = endorsement_sign_bytes(tx.body)
+            checks.extend((record.public_key, message, e.signature) for record, e in zip(accounts[1:], tx.endorsements))
+        return SignatureWork(tx_id, tuple(record.public_key for record in accounts), tuple(checks))
+
     def _account(self, state: StateReader, account_id: str) -> AccountRecord | None:
         # Records are decoded once per distinct stored value: the same bytes always decode the same.
         raw = state.get(account_key(account_id))
@@ -209,12 +248,28 @@ class Admission:
             self._accounts[raw] = record
         return record
 
+    def _organisation(self, state: StateReader, organisation: str) -> Organisation | None:
+        raw = state.get(organisation_key(organisation))
+        if raw is None:
+            return None
+        record = self._organisations.get(raw)
+        if record is None:
+            record = decode(raw, Organisation, where=f"organisation {organisation}")
+            if len(self._organisations) > 1_000:
+                self._organisations.clear()
+            self._organisations[raw] = record
+        return record
+
     def _active_account(self, state: StateReader, account_id: str, where: str) -> AccountRecord:
         record = self._account(state, account_id)
         if record is None:
             raise AdmissionError("auth.unknown_account", where=where, got=account_id, expected="a registered account")
         if record.suspended:
             raise AdmissionError("auth.account_suspended", where=where, got=account_id, expected="an active account")
+        organisation = self._organisation(state, record.organisation)
+        if organisation is not None and not organisation.active:
+            raise AdmissionError("auth.organisation_suspended", where=where, got=f"{account_id} of {record.organisation}",
+                                 expected="an account of an active organisation (governance suspended this one)")
         return record
 
     def _check_expiry(self, expires_at: int, height: int, mode: Mode) -> None:

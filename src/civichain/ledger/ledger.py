@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import Iterable, NamedTuple, Sequence
 
 import msgspec
 
-from civichain.codec import decode, encode
+from civichain.codec import decode, encode, json_decoder
 from civichain.crypto import Suite, suite_named
 from civichain.errors import CivicError
-from civichain.execution import Admission, AdmissionError, BlockRun, Mode, execute_block, genesis_writes, nonce_key
+from civichain.execution import (
+    Admission, AdmissionError, BlockRun, Mode, SignatureWork, execute_block, genesis_writes, nonce_key,
+)
 from civichain.execution.overlay import Overlay
 from civichain.ledger.committed import CommittedState, LogNodes, StateNodes
 from civichain.log import Frontier, TreeHasher, root_of
 from civichain.modules import ALL_MODULES, BlockContext
+from civichain.modules.membership import NodeRecord, load_node, load_validators
 from civichain.state import TreeUpdate, apply as apply_to_tree, prunable_nodes
-from civichain.store import BlockRecord, CommitBatch, Store, StoreError
-from civichain.types import AppGenesis, Receipt, app_hash_of
+from civichain.store import BlockRecord, CommitBatch, EvidenceRecord, Store, StoreError
+from civichain.types import AppGenesis, Receipt, ValidatorUpdate, app_hash_of
 
 PRUNE_EVERY = 50   # blocks between two pruning passes of old state versions
 
@@ -48,6 +51,17 @@ class FinalizeOutcome:
     frontier: Frontier
     tree: TreeUpdate
     genesis_tree: TreeUpdate | None = None
+    receipt_bytes: list[bytes] | None = None   # canonical bytes of `receipts`, then of the block receipts
+
+    @property
+    def block_receipts(self) -> list[Receipt]:
+        """The receipts of the end-of-block tasks (after the transactions' receipts in the receipts root)."""
+        return self.run.block_receipts
+
+    @property
+    def validator_updates(self) -> list[ValidatorUpdate]:
+        """The validator changes this block made, for CometBFT (they take effect two heights later)."""
+        return self.run.validator_updates
 
 
 @dataclass(slots=True)
@@ -123,14 +137,25 @@ class Ledger:
         self._mempool_nonces.clear()
         return self.height, self.app_hash
 
-    def init_chain(self, chain_id: str, app_state: bytes) -> bytes:
-        """Prepare the genesis state (written with the first block's Commit) and return its app hash."""
+    def init_chain(self, chain_id: str, app_state: bytes,
+                   validators: Sequence[ValidatorUpdate] | None = None) -> bytes:
+        """Prepare the genesis state (written with the first block's Commit) and return its app hash.
+
+        `validators` are CometBFT's genesis validators (InitChain passes them): the application genesis must
+        name exactly the same keys with the same powers. Raises LedgerError: `genesis.invalid`,
+        `genesis.validators_mismatch` or another `genesis.*` code from a module's genesis check.
+        """
         if self.height != 0:
             raise LedgerError("ledger.already_initialised", where="InitChain", got=f"height {self.height}",
                               expected="InitChain only on an empty store")
         genesis = _parse_genesis(app_state)
+        try:
+            writes = genesis_writes(genesis)
+        except CivicError as exc:
+            raise LedgerError(exc.code, where=exc.where, got=exc.got, expected=exc.expected) from None
+        if validators is not None:
+            _check_engine_validators(writes, validators)
         self._configure(chain_id, genesis)
-        writes = genesis_writes(genesis)
         self.nodes.pending.clear()
         tree = apply_to_tree(self.nodes, None, 0, writes)
         self.nodes.pending.update(tree.new_nodes)
@@ -139,6 +164,17 @@ class Ledger:
         self.state_root_key, self.state_root = tree.root_key, tree.root_hash
         empty = self.hasher.empty_root()
         return app_hash_of(self.suite.hash, 0, empty, tree.root_hash, empty)
+
+    # --- ABCI: peer filter ---------------------------------------------------------------------------------
+
+    def admitted_node(self, node_id: str) -> NodeRecord | None:
+        """Return the record of a node the chain admits as a peer (a validator's or an observer), or None.
+
+        Reads committed state (the genesis state before the first Commit), which every node shares.
+        """
+        if self.admission is None:
+            return None
+        return load_node(self._reader(), node_id)
 
     # --- ABCI: mempool ------------------------------------------------------------------------------------
 
@@ -155,6 +191,26 @@ class Ledger:
             return CheckOutcome(exc.code, exc.where, _text(exc.got), exc.expected)
         self._mempool_nonces[admitted.sender.id] = admitted.nonce + 1
         return CheckOutcome("ok", sender=admitted.sender.id)
+
+    def signature_work(self, raws: Iterable[bytes]) -> list[SignatureWork]:
+        """Return the signature checks of the transactions in `raws` not yet verified under today's keys.
+
+        For verifying elsewhere (worker processes) before CheckTx: `remember_verified` then spares CheckTx the
+        verification. A transaction that fails its byte checks, names an unknown account or already verified
+        is left out. Changes no state.
+        """
+        admission, state = self._require_admission(), self._reader()
+        verified = admission.signatures.verified
+        return [w for w in (admission.signature_work(raw, state) for raw in raws)
+                if w is not None and not verified(w.tx_id, w.keys)]
+
+    def remember_verified(self, work: Iterable[SignatureWork], outcomes: Iterable[bool]) -> None:
+        """Enter each transaction whose checks all verified into the signature cache (the others are ignored:
+        admission verifies them itself and refuses what is bad)."""
+        remember = self._require_admission().signatures.remember
+        for item, ok in zip(work, outcomes, strict=True):
+            if ok:
+                remember(item.tx_id, item.keys)
 
     def _recheck(self, admission: Admission, raw: bytes) -> CheckOutcome:
         # CometBFT re-checks the remaining mempool in its order after each Commit, which cleared the map of
@@ -207,8 +263,12 @@ class Ledger:
 
     # --- ABCI: FinalizeBlock and Commit --------------------------------------------------------------------
 
-    def finalize_block(self, height: int, time_ns: int, block_hash: bytes, txs: list[bytes]) -> FinalizeOutcome:
-        """Execute a decided block into memory and return its receipts and app hash. Writes nothing."""
+    def finalize_block(self, height: int, time_ns: int, block_hash: bytes, txs: list[bytes],
+                       misbehavior: Sequence[EvidenceRecord] = ()) -> FinalizeOutcome:
+        """Execute a decided block into memory and return its receipts and app hash. Writes nothing.
+
+        `misbehavior` is the evidence CometBFT committed in the block; Commit stores it for the API.
+        """
         admission = self._require_admission()
         if height != self.height + 1:
             raise LedgerError("ledger.height_gap", where="FinalizeBlock", got=height, expected=str(self.height + 1))
@@ -217,7 +277,10 @@ class Ledger:
         reader = _Layered(base_writes, self.committed)
         with self.store.snapshot():
             run = execute_block(admission, block, txs, reader, self.frontier.size)
-            return self._seal(height, time_ns, block_hash, txs, run)
+            outcome = self._seal(height, time_ns, block_hash, txs, run)
+        # Not hashed into the app hash: the header's evidence hash already commits to the block's evidence.
+        outcome.batch.evidence.extend(misbehavior)
+        return outcome
 
     def _seal(self, height: int, time_ns: int, block_hash: bytes, txs: list[bytes], run: BlockRun) -> FinalizeOutcome:
         """Append the block to the log, apply its writes to the state tree, and compute the app hash."""
@@ -225,14 +288,16 @@ class Ledger:
         log_nodes: list[tuple[int, int, bytes]] = []
         for raw in run.logged:
             log_nodes.extend(frontier.append(self.hasher.leaf(raw)))
-        receipt_leaves = [self.hasher.leaf(encode(r)) for r in run.receipts]
-        receipts_root = root_of(receipt_leaves, hasher=self.hasher)
+        # Each receipt is encoded once: for its leaf, the block record and FinalizeBlock's result data.
+        receipt_bytes = [encode(r) for r in run.all_receipts()]
+        receipts_root = root_of([self.hasher.leaf(b) for b in receipt_bytes], hasher=self.hasher)
         tree = apply_to_tree(self.nodes, self.state_root_key, height, run.writes)
         app_hash = app_hash_of(self.suite.hash, frontier.size, frontier.root(), tree.root_hash, receipts_root)
         batch = self._commit_batch(height, time_ns, block_hash, app_hash, txs, run, frontier, receipts_root,
-                                   log_nodes, tree)
+                                   receipt_bytes, log_nodes, tree)
         genesis_tree = self._genesis_pending.tree if self._genesis_pending else None
-        self._pending = FinalizeOutcome(height, app_hash, run.receipts, batch, run, frontier, tree, genesis_tree)
+        self._pending = FinalizeOutcome(height, app_hash, run.receipts, batch, run, frontier, tree, genesis_tree,
+                                        receipt_bytes)
         return self._pending
 
     def commit(self) -> int:
@@ -282,14 +347,19 @@ class Ledger:
         return self.admission
 
     def _commit_batch(self, height: int, time_ns: int, block_hash: bytes, app_hash: bytes, txs: list[bytes],
-                      run: BlockRun, frontier: Frontier, receipts_root: bytes, log_nodes, tree: TreeUpdate) -> CommitBatch:
+                      run: BlockRun, frontier: Frontier, receipts_root: bytes, receipt_bytes: list[bytes], log_nodes,
+                      tree: TreeUpdate) -> CommitBatch:
+        # The list of receipts in its canonical form, from the receipts' own canonical bytes.
+        receipts = encode([msgspec.Raw(b) for b in receipt_bytes])
         record = BlockRecord(height, time_ns, block_hash, app_hash, frontier.size, frontier.root(), tree.root_hash,
-                             receipts_root, len(txs), encode(list(txs)), encode(run.receipts))
+                             receipts_root, len(txs), encode(list(txs)), receipts)
         batch = CommitBatch(block=record, log_nodes=log_nodes)
         for position, receipt in enumerate(run.receipts):
             batch.tx_index.append((receipt.tx_id, position, receipt.log_index))
             if receipt.log_index is not None:
                 batch.log_leaves.append((receipt.log_index, position))
+        # Block receipts follow the transactions: their events are indexed at positions len(txs), len(txs)+1, ...
+        for position, receipt in enumerate(run.all_receipts()):
             for seq, event in enumerate(receipt.events):
                 batch.events.append((event.module, event.type, event.key, position, seq))
         genesis = self._genesis_pending
@@ -321,9 +391,28 @@ class _Layered:
         return self._base.get(key)
 
 
+def _check_engine_validators(writes: dict[bytes, bytes | None], validators: Sequence[ValidatorUpdate]) -> None:
+    """Refuse a genesis whose validators are not exactly CometBFT's (same keys, same powers)."""
+    recorded = sorted((v.pub_key, v.power) for v in load_validators(_Layered(writes, _Nothing())).validators)
+    engine = sorted((bytes(v.pub_key), v.power) for v in validators)
+    if recorded != engine:
+        raise LedgerError("genesis.validators_mismatch", where="genesis.json: app_state.validators",
+                          got=_describe_validators(recorded),
+                          expected=f"CometBFT's genesis validators: {_describe_validators(engine)}")
+
+
+def _describe_validators(validators: list[tuple[bytes, int]]) -> str:
+    return ", ".join(f"{key.hex()[:16]}…={power}" for key, power in validators) or "none"
+
+
+class _Nothing:
+    def get(self, key: bytes) -> bytes | None:
+        return None
+
+
 def _parse_genesis(app_state: bytes) -> AppGenesis:
     try:
-        return msgspec.json.decode(app_state, type=AppGenesis, strict=True)
+        return json_decoder(AppGenesis).decode(app_state)
     except msgspec.MsgspecError as exc:
         raise LedgerError("genesis.invalid", where="genesis.json: app_state", got=str(exc),
                           expected="a civichain application genesis") from None

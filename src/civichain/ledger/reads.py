@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from civichain.codec import decode, encode, to_plain
+from civichain.codec import decode, encode, json_decoder, to_plain
 from civichain.crypto import suite_named
 from civichain.errors import CivicError
 from civichain.ledger.committed import LogNodes
@@ -13,8 +13,6 @@ from civichain.modules import ALL_MODULES
 from civichain.state import StateError, prove, read
 from civichain.store import BlockRecord, Store
 from civichain.types import AppGenesis, Checkpoint, Receipt, Transaction
-
-import msgspec
 
 
 class NotFound(CivicError):
@@ -39,7 +37,7 @@ class LedgerReader:
     def __init__(self, store: Store) -> None:
         self.store = store
         app_state = store.meta("app_genesis")
-        self.genesis = None if app_state is None else msgspec.json.decode(app_state, type=AppGenesis)
+        self.genesis = None if app_state is None else json_decoder(AppGenesis, strict=False).decode(app_state)
         self.chain_id = (store.meta("chain_id") or b"").decode()
         suite = suite_named(self.genesis.suite if self.genesis else "ed25519-sha256")
         self.suite, self.hasher = suite, TreeHasher(suite.hash)

@@ -14,7 +14,7 @@ import msgspec
 
 from civichain.codec import decode, encode
 from civichain.errors import CivicError
-from civichain.types import Attribute, Event
+from civichain.types import Attribute, Event, Receipt
 
 
 class ModuleError(CivicError):
@@ -50,18 +50,14 @@ class Sender(NamedTuple):
         return any(role in self.roles for role in roles)
 
 
-@dataclass(slots=True)
-class Context:
-    """Everything one action sees: state, block, sender, endorsers; and the events it emits."""
+class _Effects:
+    """Events and record helpers shared by an action's and an end-of-block task's context."""
 
+    __slots__ = ()
     state: StateView
-    block: BlockContext
-    sender: Sender
-    tx_id: bytes
-    endorsers: tuple[str, ...] = ()
-    events: list[Event] = field(default_factory=list)
+    events: list[Event]
 
-    def emit(self, module: str, kind: str, key: str, **attributes: object) -> None:
+    def emit(self, module: str, kind: str, key: str, /, **attributes: object) -> None:
         """Record an event; `key` is the indexed subject (a digest, an account id, ...)."""
         attrs = tuple(Attribute(k, _text(v)) for k, v in sorted(attributes.items()))
         self.events.append(Event(module=module, type=kind, key=key, attributes=attrs))
@@ -76,6 +72,42 @@ class Context:
         self.state.set(key, encode(record))
 
 
+@dataclass(slots=True)
+class Context(_Effects):
+    """Everything one action sees: state, block, sender, endorsers; and the events it emits."""
+
+    state: StateView
+    block: BlockContext
+    sender: Sender
+    tx_id: bytes
+    endorsers: tuple[Sender, ...] = ()
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class HookContext(_Effects):
+    """What a module's end-of-block hook sees (state, block) and reports: one block receipt per task.
+
+    The hook runs after the block's transactions, on the state they left. It emits events as an action does
+    and closes each task (a due proposal, ...) with `report`, which turns the events emitted since the last
+    report into a block receipt. The receipts are hashed into the block's receipts root.
+    """
+
+    state: StateView
+    block: BlockContext
+    events: list[Event] = field(default_factory=list)
+    receipts: list[Receipt] = field(default_factory=list)
+
+    def report(self, task: str, error: CivicError | None = None) -> None:
+        """Close a task: record a block receipt for `task` ("ok", or `error`'s code and facts) with its events."""
+        events, self.events = tuple(self.events), []
+        if error is None:
+            self.receipts.append(Receipt(b"", "ok", where=task, events=events))
+        else:
+            self.receipts.append(Receipt(b"", error.code, where=f"{task}: {error.where}", got=_text(error.got)[:200],
+                                         expected=error.expected, events=events))
+
+
 class Args(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Base of every action's arguments: a map whose keys are the field names, declared in sorted order.
 
@@ -86,12 +118,19 @@ class Args(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One thing a module can be asked to do: its argument schema and how it changes state."""
+    """One thing a module can be asked to do: its argument schema, how it changes state, and its policy.
+
+    `policy` (modules/policy.py) says who may perform it and whose endorsements it needs; execution checks
+    it before `apply` runs. `subjects(state, args)` names the accounts a `Subjects` rule refers to (e.g. the
+    current owners of a title).
+    """
 
     name: str
     schema: type[msgspec.Struct]
     apply: Callable[[Context, msgspec.Struct], None]
     summary: str
+    policy: object = None            # a modules.policy.Policy, or None for no requirement
+    subjects: Callable[[StateView, msgspec.Struct], frozenset[str]] | None = None
 
     def __post_init__(self) -> None:
         fields = list(self.schema.__struct_fields__)
@@ -101,16 +140,23 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class Module:
-    """A named set of actions, a genesis hook and its state key prefix."""
+    """A named set of actions, with optional hooks: one that writes the genesis state, one run after each block.
+
+    `init_genesis(state, genesis)` writes the module's genesis records (raising `ModuleError` with a
+    `genesis.*` code for a genesis it cannot accept); `end_block(context)` runs after every block's
+    transactions, in module-name order, and must be deterministic like an action.
+    """
 
     name: str
     actions: dict[str, Action]
     init_genesis: Callable[[StateView, object], None] | None = None
+    end_block: Callable[[HookContext], None] | None = None
 
     @staticmethod
-    def of(name: str, actions: Iterable[Action], init_genesis=None) -> "Module":
-        """Build a module from its actions."""
-        return Module(name=name, actions={a.name: a for a in actions}, init_genesis=init_genesis)
+    def of(name: str, actions: Iterable[Action], init_genesis=None, end_block=None) -> "Module":
+        """Build a module from its actions and hooks."""
+        return Module(name=name, actions={a.name: a for a in actions}, init_genesis=init_genesis,
+                      end_block=end_block)
 
 
 def _text(value: object) -> str:

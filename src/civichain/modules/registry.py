@@ -1,8 +1,10 @@
 """The registry: organisations (departments), their accounts and roles.
 
 Genesis names the organisations and their first accounts. An organisation's admins add accounts to it,
-suspend them and reinstate them. Execution reads account records from here to check signatures and to know
-who a sender is.
+suspend them and reinstate them; an account's key is rotated by the account itself or by an admin of its
+organisation. Every change emits an event keyed by the account id, so an account's history is its events.
+Execution reads account records (kept in `membership`, with the organisations) to check signatures and to
+know who a sender is; governance adds and suspends organisations.
 """
 
 from __future__ import annotations
@@ -11,36 +13,23 @@ from typing import Annotated
 
 import msgspec
 
+from civichain.codec import encode
 from civichain.modules.base import Action, Args, Context, Module, ModuleError, StateView
+from civichain.modules.membership import (
+    AccountRecord,
+    Organisation,
+    account_key,
+    load_account,
+    organisation_key,
+    save_organisation,
+)
 from civichain.types import ACCOUNT_PATTERN
 from civichain.types.genesis import AppGenesis
-from civichain.codec import encode, decode
 
 NAME = "registry"
 Role = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 AccountName = Annotated[str, msgspec.Meta(pattern=ACCOUNT_PATTERN, max_length=127)]
 ADMIN = "admin"
-
-
-class Organisation(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=True):
-    """A department that keeps records on the chain, and the validator it runs."""
-
-    id: str
-    name_zh: str
-    name_en: str
-    validator: str
-    active: bool = True
-
-
-class AccountRecord(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=True):
-    """An account: whose it is, its current public key, its roles, and whether it is suspended."""
-
-    id: str
-    organisation: str
-    public_key: bytes
-    roles: tuple[str, ...]
-    suspended: bool = False
-    created_at: int = 0
 
 
 class AddAccount(Args, kw_only=True):
@@ -64,27 +53,33 @@ class ReinstateAccount(Args, kw_only=True):
     id: AccountName
 
 
-def account_key(account: str) -> bytes:
-    """Return the state key of an account record."""
-    return b"registry/account/" + account.encode()
+class RotateKey(Args, kw_only=True):
+    """Arguments of `registry.rotate_key`."""
 
-
-def organisation_key(organisation: str) -> bytes:
-    """Return the state key of an organisation record."""
-    return b"registry/org/" + organisation.encode()
-
-
-def load_account(state: StateView, account: str) -> AccountRecord | None:
-    """Return the account record of `account`, or None if there is none."""
-    raw = state.get(account_key(account))
-    return None if raw is None else decode(raw, AccountRecord, where=f"account {account}")
+    id: AccountName
+    public_key: Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 
 
 def apply_genesis(state: StateView, genesis: AppGenesis) -> None:
-    """Write the genesis organisations and accounts."""
+    """Write the genesis organisations and accounts.
+
+    Raises `genesis.duplicate_organisation`, `genesis.duplicate_account` or `genesis.unknown_organisation`
+    (an account of an organisation the genesis does not name).
+    """
+    organisations = set()
     for org in genesis.organisations:
-        state.set(organisation_key(org.id), encode(Organisation(org.id, org.name_zh, org.name_en, org.validator)))
+        if org.id in organisations:
+            raise ModuleError("genesis.duplicate_organisation", where="app_state.organisations", got=org.id,
+                              expected="each organisation once")
+        organisations.add(org.id)
+        save_organisation(state, Organisation(org.id, org.name_zh, org.name_en), new=True)
     for acc in genesis.accounts:
+        if acc.organisation not in organisations:
+            raise ModuleError("genesis.unknown_organisation", where=f"app_state.accounts {acc.id}",
+                              got=acc.organisation, expected="an organisation of the genesis")
+        if state.get(account_key(acc.id)) is not None:
+            raise ModuleError("genesis.duplicate_account", where="app_state.accounts", got=acc.id,
+                              expected="each account once")
         record = AccountRecord(acc.id, acc.organisation, bytes.fromhex(acc.public_key), tuple(sorted(set(acc.roles))))
         state.set(account_key(acc.id), encode(record))
 
@@ -125,6 +120,27 @@ def apply_reinstate_account(ctx: Context, args: ReinstateAccount) -> None:
     ctx.emit(NAME, "account_reinstated", args.id)
 
 
+def apply_rotate_key(ctx: Context, args: RotateKey) -> None:
+    """Give an account a new public key. The account itself or an admin of its organisation may.
+
+    Transactions signed with the old key no longer pass admission once this one is committed. Raises
+    registry.unknown_account, registry.rotation_not_permitted, registry.same_key.
+    """
+    record = load_account(ctx.state, args.id)
+    if record is None:
+        raise ModuleError("registry.unknown_account", where="args.id", got=args.id, expected="a registered account")
+    own = ctx.sender.id == args.id
+    if not own and (ctx.sender.organisation != record.organisation or not ctx.sender.has_role(ADMIN)):
+        raise ModuleError("registry.rotation_not_permitted", where="sender", got=ctx.sender.id,
+                          expected=f"{args.id} itself or an admin of organisation {record.organisation}")
+    if args.public_key == record.public_key:
+        raise ModuleError("registry.same_key", where="args.public_key", got=args.public_key.hex(),
+                          expected="a key other than the account's current one")
+    ctx.save(account_key(args.id), msgspec.structs.replace(record, public_key=args.public_key))
+    ctx.emit(NAME, "key_rotated", args.id, previous_key=record.public_key, public_key=args.public_key,
+             by=ctx.sender.id)
+
+
 def _account_for_admin(ctx: Context, account: str) -> AccountRecord:
     record = load_account(ctx.state, account)
     if record is None:
@@ -139,8 +155,12 @@ def _require_admin_of(ctx: Context, organisation: str) -> None:
                           expected=f"an admin of organisation {organisation}")
 
 
-MODULE = Module.of(NAME, [
+MODULE = Module.of(NAME, init_genesis=apply_genesis, actions=[
     Action("add_account", AddAccount, apply_add_account, "Add an account to the sender's organisation."),
     Action("suspend_account", SuspendAccount, apply_suspend_account, "Suspend an account of the sender's organisation."),
     Action("reinstate_account", ReinstateAccount, apply_reinstate_account, "Reinstate a suspended account."),
+    Action("rotate_key", RotateKey, apply_rotate_key, "Give an account a new key (the account or its admins)."),
 ])
+
+
+__all__ = ["MODULE", "AccountRecord", "Organisation", "account_key", "load_account", "organisation_key"]

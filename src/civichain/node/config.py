@@ -6,11 +6,12 @@ Errors name the file, the key and what was expected, e.g.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from civichain.errors import CivicError
 
@@ -30,9 +31,34 @@ class NodeSection(_Section):
     organisation: str = Field(min_length=1, max_length=64)
 
 
+SIGNATURE_WORKERS_EXPECTED = '"auto" or a whole number from 0 to 16'
+
+
+def valid_signature_workers(value: object) -> bool:
+    """Return True for a `[abci] signature_workers` setting: "auto" or a whole number from 0 to 16."""
+    return value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 16)
+
+
 class AbciSection(_Section):
     host: str = "127.0.0.1"
     port: Port
+    # Processes verifying CheckTx signatures while the app executes blocks. 0: CheckTx verifies them itself,
+    # right for several nodes sharing one machine; "auto": the machine's cores less one, at most 4, right
+    # for a node with a machine of its own.
+    signature_workers: int | str = 0
+
+    @field_validator("signature_workers", mode="before")
+    @classmethod
+    def _workers_form(cls, value: object) -> object:
+        if not valid_signature_workers(value):
+            raise ValueError(SIGNATURE_WORKERS_EXPECTED)
+        return value
+
+    def workers(self) -> int:
+        """Return how many signature workers to start."""
+        if self.signature_workers == "auto":
+            return min(4, max(0, len(os.sched_getaffinity(0)) - 1))
+        return self.signature_workers
 
 
 class ApiSection(_Section):
@@ -48,6 +74,11 @@ class CometSection(_Section):
     p2p_host: str = "127.0.0.1"
     p2p_port: Port
     binary: str = ""
+
+
+class MetricsSection(_Section):
+    host: str = "127.0.0.1"
+    port: Port
 
 
 class StorageSection(_Section):
@@ -68,6 +99,7 @@ class NodeConfig(_Section):
     cometbft: CometSection
     storage: StorageSection = StorageSection()
     proposal: ProposalSection = ProposalSection()
+    metrics: MetricsSection | None = None   # the app's Prometheus /metrics; none when absent
 
     def resolve(self, home: Path, relative: str) -> Path:
         """Return a configured path, relative to the node folder `home`."""
@@ -119,4 +151,6 @@ def _expectation(error: dict) -> str:
         return "no such key (check its spelling and section)"
     if kind == "missing":
         return "this key to be set"
+    if kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
     return error["msg"]

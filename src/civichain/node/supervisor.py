@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from civichain.engine import find_cometbft
-from civichain.node.config import NodeConfig, load_node_config
+from civichain.node.config import ConfigError, NodeConfig, load_node_config
 
 ROLES = ("app", "cometbft", "api")
 
@@ -50,6 +50,7 @@ class NodeProcesses:
         """Start one process and wait until it listens."""
         if self.running(role):
             return
+        self._check_ports_free(role)
         logs = self.home / "logs"
         logs.mkdir(exist_ok=True)
         out = open(logs / f"{role}.log", "ab")
@@ -84,15 +85,20 @@ class NodeProcesses:
         return proc is not None and proc.poll() is None
 
     def kill(self, role: str, sig: int = signal.SIGKILL, grace: float = 30.0) -> None:
-        """Send `sig` to a process (SIGKILL by default) and reap it; SIGKILL it if it lingers past `grace` s."""
+        """Send `sig` to a process and the processes it started (SIGKILL by default) and reap it; SIGKILL them
+        if it lingers past `grace` s.
+
+        Each process leads its own process group (`start_new_session`), which its children (the app's
+        signature workers) share, so the signal reaches them too.
+        """
         proc = self.procs.get(role)
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(sig)
+        _signal_group(proc, sig)
         try:
             proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc, signal.SIGKILL)
             proc.wait(timeout=10)
 
     def stop(self) -> None:
@@ -105,10 +111,39 @@ class NodeProcesses:
             return [str(self.cometbft), "start", "--home", str(self.config.resolve(self.home, self.config.cometbft.home))]
         return [sys.executable, "-m", "civichain", "node", role, "--home", str(self.home)]
 
+    def _check_ports_free(self, role: str) -> None:
+        """Refuse to start `role` when another process already listens on one of its configured ports.
+
+        Otherwise the start would look successful (something answers on the port) while the new process
+        fails to bind and exits. Raises `config.port_in_use` naming node.toml's section and key.
+        """
+        c = self.config
+        ports = {
+            "app": [("abci", "port", c.abci.host, c.abci.port)]
+                   + ([("metrics", "port", c.metrics.host, c.metrics.port)] if c.metrics else []),
+            "cometbft": [("cometbft", "rpc_port", c.cometbft.rpc_host, c.cometbft.rpc_port),
+                         ("cometbft", "p2p_port", c.cometbft.p2p_host, c.cometbft.p2p_port)],
+            "api": [("api", "port", c.api.host, c.api.port)],
+        }[role]
+        for section, key, host, port in ports:
+            if not port_free(host, port):
+                raise ConfigError("config.port_in_use", where=f"{self.home / 'node.toml'}: [{section}] {key}",
+                                  got=f"{host}:{port}, where another process already listens",
+                                  expected=f"a free port for the node's {role} (stop the other process or "
+                                  "change the port here and in cometbft/config/config.toml)")
+
     def _listen_address(self, role: str) -> tuple[str, int]:
         c = self.config
         return {"app": (c.abci.host, c.abci.port), "cometbft": (c.cometbft.rpc_host, c.cometbft.rpc_port),
                 "api": (c.api.host, c.api.port)}[role]
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Send `sig` to the process group `proc` leads (it is still running, so its group id is its pid)."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def port_free(host: str, port: int) -> bool:
@@ -127,5 +162,6 @@ def _wait_listening(host: str, port: int, timeout: float, proc: subprocess.Popen
         if not port_free(host, port):
             return
         time.sleep(0.1)
-    proc.kill()
+    _signal_group(proc, signal.SIGKILL)
+    proc.wait(timeout=10)
     raise StartError(f"{role} did not listen on {host}:{port} within {timeout:.0f} s (log: {log})")

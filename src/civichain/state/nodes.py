@@ -1,4 +1,5 @@
-"""Byte layouts of the state tree: node keys, leaf and internal nodes, and the hashes that commit to them.
+"""Byte layouts of the state tree: node keys, leaf and internal nodes, the hashes that commit to them, and
+the one way nodes are read.
 
 A key's path is the 256 bits of sha256(key), most significant bit first. A node sits at a prefix of that path
 and is stored under its node key, (version created, prefix), never under its hash: two versions may hold the
@@ -7,9 +8,9 @@ same subtree, and pruning one must not delete the other's node. docs/state.md dr
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Protocol
 
-from civichain.crypto import sha256
+from civichain.crypto import SHA256_HASHER as sha256
 from civichain.errors import CivicError
 from civichain.state.errors import StateError
 
@@ -31,10 +32,45 @@ INTERNAL_TAG: Final = b"\x01"  # the first byte of every internal node
 INTERNAL_SIZE: Final = 82  # tag, kinds, then (version, hash) of the left and of the right child
 NO_VERSION: Final = bytes(8)  # written for an empty child, which has no node
 
+# Where an internal node keeps each child's version and hash, and both together.
+LEFT_VERSION: Final = slice(2, 10)
+LEFT_HASH: Final = slice(10, 42)
+LEFT_CHILD: Final = slice(2, 42)
+RIGHT_VERSION: Final = slice(42, 50)
+RIGHT_HASH: Final = slice(50, 82)
+RIGHT_CHILD: Final = slice(42, 82)
+KEY_TAIL: Final = slice(8, None)  # what follows the version in a node key: the depth, then the prefix
+
 # Per depth, the bytes that follow the version in a node key, and how to pack the prefix bits after them.
 DEPTH_FIELD: Final = tuple(depth.to_bytes(2, "big") for depth in range(PATH_BITS + 1))
 PREFIX_PAD: Final = tuple(-depth % 8 for depth in range(PATH_BITS + 1))
 PREFIX_SIZE: Final = tuple((depth + 7) // 8 for depth in range(PATH_BITS + 1))
+
+# Per depth, the depth field shifted above the prefix bytes, and the size of both: what follows the version.
+TAIL_DEPTH_BITS: Final = tuple(depth << 8 * PREFIX_SIZE[depth] for depth in range(PATH_BITS + 1))
+TAIL_SIZE: Final = tuple(2 + PREFIX_SIZE[depth] for depth in range(PATH_BITS + 1))
+
+
+class NodeReader(Protocol):
+    """Where the tree reads its nodes: a dict in tests, SQLite in the node."""
+
+    def node(self, key: bytes) -> bytes:
+        """Return the node stored under node key `key`. Raises KeyError when there is none."""
+        ...
+
+
+def load(store: NodeReader, key: bytes) -> bytes:
+    """Return the node under `key`. Raises `state.node_missing` when the store has none."""
+    try:
+        return store.node(key)
+    except KeyError:
+        raise node_missing(key) from None
+
+
+def node_missing(key: bytes) -> StateError:
+    """Return the error for a node key the store does not hold."""
+    return StateError("state.node_missing", where=f"node {key.hex()}", got="no node",
+                      expected="a node of a retained version (was this version pruned?)")
 
 
 def leaf_hash(key_hash: bytes, value_hash: bytes) -> bytes:
@@ -42,12 +78,12 @@ def leaf_hash(key_hash: bytes, value_hash: bytes) -> bytes:
 
     The leaf hash does not depend on the leaf's depth, so a leaf that moves up or down keeps its hash.
     """
-    return sha256(b"\x00" + key_hash + value_hash)
+    return sha256(b"\x00" + key_hash + value_hash).digest()
 
 
 def internal_hash(left: bytes, right: bytes) -> bytes:
     """Return the hash of an internal node: H(0x01 ‖ left ‖ right), an empty child counting as EMPTY_HASH."""
-    return sha256(b"\x01" + left + right)
+    return sha256(b"\x01" + left + right).digest()
 
 
 def node_key(version: bytes, depth: int, prefix: int) -> bytes:
@@ -58,6 +94,15 @@ def node_key(version: bytes, depth: int, prefix: int) -> bytes:
     version sort together, so a store can scan them by version.
     """
     return version + DEPTH_FIELD[depth] + (prefix << PREFIX_PAD[depth]).to_bytes(PREFIX_SIZE[depth], "big")
+
+
+def key_tail(depth: int, path: int) -> bytes:
+    """Return what follows the version in the node key at `depth` on the 256-bit `path`: depth, then prefix.
+
+    The same bytes as `node_key` writes after the version, cut from the whole path in one step.
+    """
+    prefix = path >> (PATH_BITS - depth)
+    return (prefix << PREFIX_PAD[depth] | TAIL_DEPTH_BITS[depth]).to_bytes(TAIL_SIZE[depth], "big")
 
 
 def decode_node_key(key: bytes) -> tuple[int, int, int]:

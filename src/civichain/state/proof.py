@@ -12,6 +12,7 @@ from typing import Final
 
 import msgspec
 
+from civichain.codec import msgpack_decoder
 from civichain.crypto import sha256
 from civichain.state.errors import StateError, StateProofError
 from civichain.state.nodes import (
@@ -153,7 +154,7 @@ def decode_state_proof(data: bytes) -> StateProof:
 
 
 _ENCODER: Final = msgspec.msgpack.Encoder()
-_DECODER: Final = msgspec.msgpack.Decoder(StateProof)
+_DECODER: Final = msgpack_decoder(StateProof, strict=False)
 
 
 def _check_request(root_hash: object, key: object, proof: object) -> bytes:

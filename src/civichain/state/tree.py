@@ -9,10 +9,9 @@ new nodes and the node keys they replace, and the caller saves both.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Iterator
 
 from civichain.crypto import sha256
 from civichain.state.errors import StateError
@@ -23,28 +22,19 @@ from civichain.state.nodes import (
     INTERNAL_TAG,
     LEAF,
     LEAF_TAG,
-    NO_VERSION,
     PATH_BITS,
+    NodeReader,
     check_internal,
     check_key,
-    check_value,
     decode_leaf,
     decode_node_key,
-    encode_internal,
-    encode_leaf,
     encode_version,
     internal_hash,
     leaf_hash,
+    load,
     node_key,
 )
-
-
-class NodeReader(Protocol):
-    """Where the tree reads its nodes: a dict in tests, SQLite in the node."""
-
-    def node(self, key: bytes) -> bytes:
-        """Return the node stored under node key `key`. Raises KeyError when there is none."""
-        ...
+from civichain.state.update import EMPTY_CHILD, Child, Walk, sorted_changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +53,6 @@ class TreeUpdate:
     stale: list[bytes]
 
 
-# A child as its parent sees it: (kind, version, hash, node). A placed child is stored under (version, its
-# prefix) and `node` is None; a floating leaf has version None and carries its leaf node, to be stored at
-# whatever prefix it finally settles (deletes can lift a leaf several levels).
-Child = tuple[int, bytes | None, bytes, bytes | None]
-EMPTY_CHILD: Child = (EMPTY, NO_VERSION, EMPTY_HASH, None)
-
-# A change as the update walks it: (path as an integer, key hash, key, new value or None to delete).
-Row = tuple[int, bytes, bytes, bytes | None]
-
-
 def apply(store: NodeReader, base_root: bytes | None, new_version: int,
           changes: Mapping[bytes, bytes | None]) -> TreeUpdate:
     """Apply `changes` (key to new value, None to delete) to the tree whose root key is `base_root`.
@@ -86,18 +66,18 @@ def apply(store: NodeReader, base_root: bytes | None, new_version: int,
     """
     version = encode_version(new_version)
     root = _root_child(store, base_root, new_version)
-    batch = _Batch(store, version, _sorted_changes(changes))
-    result = batch.update(root, 0, 0, 0, len(batch.paths)) if batch.paths else root
-    if result is root:
+    walk = Walk(store, version, sorted_changes(changes))
+    result = walk.run(root)
+    if result is None:
         return TreeUpdate(new_version, root[2], base_root, [], [])
     if result[0] == EMPTY:
-        return TreeUpdate(new_version, EMPTY_HASH, None, batch.new_nodes, batch.stale)
+        return TreeUpdate(new_version, EMPTY_HASH, None, walk.new_nodes, walk.stale)
     if result[1] is None:  # a leaf that floated up to the root, or the first key of an empty tree
         root_key = node_key(version, 0, 0)
-        batch.new_nodes.append((root_key, result[3]))
+        walk.new_nodes.append((root_key, result[3]))
     else:
         root_key = node_key(result[1], 0, 0)
-    return TreeUpdate(new_version, result[2], root_key, batch.new_nodes, batch.stale)
+    return TreeUpdate(new_version, result[2], root_key, walk.new_nodes, walk.stale)
 
 
 def read(store: NodeReader, root_key: bytes | None, key: bytes) -> bytes | None:
@@ -142,15 +122,6 @@ def descend(store: NodeReader, root_key: bytes | None, key_hash: bytes) -> tuple
     return siblings, node
 
 
-def load(store: NodeReader, key: bytes) -> bytes:
-    """Return the node under `key`. Raises `state.node_missing` when the store has none."""
-    try:
-        return store.node(key)
-    except KeyError:
-        raise StateError("state.node_missing", where=f"node {key.hex()}", got="no node",
-                         expected="a node of a retained version (was this version pruned?)") from None
-
-
 def _root_child(store: NodeReader, base_root: bytes | None, new_version: int) -> Child:
     if base_root is None:
         return EMPTY_CHILD
@@ -171,116 +142,6 @@ def _check_root_key(root_key: bytes) -> int:
     if depth != 0:
         raise StateError("state.bad_root_key", where="root key", got=root_key.hex(), expected="a node key of depth 0")
     return version
-
-
-def _sorted_changes(changes: Mapping[bytes, bytes | None]) -> list[Row]:
-    """Return the changes as (path, key hash, key, value), sorted by path so that every node sees them in order."""
-    rows = []
-    for key, value in changes.items():
-        check_key(key, StateError)
-        if value is not None:
-            check_value(value, StateError)
-        key_hash = sha256(key)
-        rows.append((int.from_bytes(key_hash, "big"), key_hash, key, value))
-    rows.sort()
-    return rows
-
-
-class _Batch:
-    """One version's update: the sorted changes, and the nodes created and made stale so far.
-
-    Each method gets a subtree (a Child at `depth` and `prefix`) and the rows lo:hi whose paths fall inside
-    it, and returns the subtree's new Child. A subtree no row touches is never read, and one that ends up
-    unchanged is returned as the very same object, so its parent knows it need not rewrite anything.
-    """
-
-    def __init__(self, store: NodeReader, version: bytes, rows: list[Row]) -> None:
-        self.store, self.version, self.rows = store, version, rows
-        self.paths = [row[0] for row in rows]
-        self.new_nodes: list[tuple[bytes, bytes]] = []
-        self.stale: list[bytes] = []
-
-    def update(self, child: Child, depth: int, prefix: int, lo: int, hi: int) -> Child:
-        """Apply rows lo:hi to `child`."""
-        if child[0] == INTERNAL:
-            return self.update_internal(child, depth, prefix, lo, hi)
-        if child[0] == LEAF:
-            return self.update_leaf(child, depth, prefix, lo, hi)
-        rows = [row for row in self.rows[lo:hi] if row[3] is not None]
-        return self.build(depth, prefix, rows, [row[0] for row in rows], 0, len(rows)) if rows else child
-
-    def update_internal(self, child: Child, depth: int, prefix: int, lo: int, hi: int) -> Child:
-        """Apply rows lo:hi below an internal node, visiting only the sides they touch."""
-        key = node_key(child[1], depth, prefix)
-        node = load(self.store, key)
-        check_internal(node)
-        left: Child = (node[1] >> 4, node[2:10], node[10:42], None)
-        right: Child = (node[1] & 15, node[42:50], node[50:82], None)
-        mid = bisect_left(self.paths, (prefix << 1 | 1) << (PATH_BITS - 1 - depth), lo, hi)
-        new_left = self.update(left, depth + 1, prefix << 1, lo, mid) if lo < mid else left
-        new_right = self.update(right, depth + 1, prefix << 1 | 1, mid, hi) if mid < hi else right
-        if new_left is left and new_right is right:
-            return child
-        self.stale.append(key)
-        return self.join(depth, prefix, new_left, new_right)
-
-    def update_leaf(self, child: Child, depth: int, prefix: int, lo: int, hi: int) -> Child:
-        """Merge rows lo:hi with the one leaf of this subtree, then rebuild the subtree if anything changed."""
-        key = node_key(child[1], depth, prefix)
-        node = load(self.store, key)
-        leaf_key, leaf_value = decode_leaf(node)
-        leaf_key_hash = sha256(leaf_key)
-        leaf_path = int.from_bytes(leaf_key_hash, "big")
-        at = bisect_left(self.paths, leaf_path, lo, hi)
-        new_value = self.rows[at][3] if at < hi and self.paths[at] == leaf_path else leaf_value
-        rows = [row for row in self.rows[lo:hi] if row[3] is not None and row[0] != leaf_path]
-        if new_value == leaf_value and not rows:
-            return child  # only deletes of absent keys, or the leaf written with the value it already has
-        if new_value is not None:
-            rows.append((leaf_path, leaf_key_hash, leaf_key, new_value))
-            rows.sort()
-        self.stale.append(key)
-        if not rows:
-            return EMPTY_CHILD
-        return self.build(depth, prefix, rows, [row[0] for row in rows], 0, len(rows))
-
-    def build(self, depth: int, prefix: int, rows: list[Row], paths: list[int], lo: int, hi: int) -> Child:
-        """Build the subtree holding exactly rows lo:hi (no deletes among them) from nothing."""
-        if hi - lo == 1:
-            _, key_hash, key, value = rows[lo]
-            return (LEAF, None, leaf_hash(key_hash, sha256(value)), encode_leaf(key, value))
-        mid = bisect_left(paths, (prefix << 1 | 1) << (PATH_BITS - 1 - depth), lo, hi)
-        left = self.build(depth + 1, prefix << 1, rows, paths, lo, mid) if lo < mid else EMPTY_CHILD
-        right = self.build(depth + 1, prefix << 1 | 1, rows, paths, mid, hi) if mid < hi else EMPTY_CHILD
-        return self.join(depth, prefix, left, right)
-
-    def join(self, depth: int, prefix: int, left: Child, right: Child) -> Child:
-        """Make the node at `prefix` from its two new children, collapsing it when one leaf is all that is left."""
-        if left[0] == EMPTY and right[0] != INTERNAL:
-            return right if right[0] == EMPTY else self.lift(right, depth + 1, prefix << 1 | 1)
-        if right[0] == EMPTY and left[0] == LEAF:
-            return self.lift(left, depth + 1, prefix << 1)
-        version = self.version
-        left_version, right_version = left[1], right[1]
-        if left_version is None:
-            left_version = version
-            self.new_nodes.append((node_key(version, depth + 1, prefix << 1), left[3]))
-        if right_version is None:
-            right_version = version
-            self.new_nodes.append((node_key(version, depth + 1, prefix << 1 | 1), right[3]))
-        node = encode_internal(left[0], left_version, left[2], right[0], right_version, right[2])
-        self.new_nodes.append((node_key(version, depth, prefix), node))
-        return (INTERNAL, version, internal_hash(left[2], right[2]), None)
-
-    def lift(self, leaf: Child, depth: int, prefix: int) -> Child:
-        """Return `leaf` (at `depth`, `prefix`) as a floating leaf, to be stored higher up."""
-        if leaf[1] is None:
-            return leaf
-        key = node_key(leaf[1], depth, prefix)
-        node = load(self.store, key)
-        decode_leaf(node)
-        self.stale.append(key)
-        return (LEAF, None, leaf[2], node)
 
 
 def entries(store: NodeReader, root_key: bytes | None) -> Iterator[tuple[bytes, bytes]]:

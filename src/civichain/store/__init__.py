@@ -5,6 +5,6 @@ written by `commit_block` in one transaction, so after a crash the file holds ev
 and nothing of a block that was not committed.
 """
 
-from civichain.store.sqlite import BlockRecord, CommitBatch, Store, StoreError
+from civichain.store.sqlite import BlockRecord, CommitBatch, EvidenceRecord, Store, StoreError
 
-__all__ = ["BlockRecord", "CommitBatch", "Store", "StoreError"]
+__all__ = ["BlockRecord", "CommitBatch", "EvidenceRecord", "Store", "StoreError"]

@@ -42,6 +42,11 @@ CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOU
 CREATE TABLE IF NOT EXISTS state_nodes (key BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_roots (version INTEGER PRIMARY KEY, root_key BLOB, root_hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS state_stale (version INTEGER PRIMARY KEY, keys BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS evidence (
+    height INTEGER NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL, validator BLOB NOT NULL,
+    power INTEGER NOT NULL, offence_height INTEGER NOT NULL, offence_time_ns INTEGER NOT NULL,
+    total_power INTEGER NOT NULL, PRIMARY KEY (height, position)
+) WITHOUT ROWID;
 """
 
 
@@ -66,6 +71,21 @@ class BlockRecord:
     receipts: bytes        # canonical encoding of the list of receipts
 
 
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    """A validator's misbehaviour that CometBFT proved and committed in a block (FinalizeBlock's `misbehavior`).
+
+    Not part of the app hash: the block header's evidence hash already commits to it.
+    """
+
+    kind: str              # "duplicate_vote" or "light_client_attack" ("unknown" for a type we do not know)
+    validator: bytes       # its address: the first 20 bytes of SHA-256 of its public key
+    power: int             # its voting power
+    height: int            # of the offence
+    time_ns: int           # of the offence (BFT time)
+    total_power: int       # of the validator set at the offence height
+
+
 @dataclass(slots=True)
 class CommitBatch:
     """Everything one Commit writes, in one transaction."""
@@ -80,14 +100,20 @@ class CommitBatch:
     state_nodes: list[tuple[bytes, bytes]] = field(default_factory=list)
     state_stale: list[tuple[int, bytes]] = field(default_factory=list)            # (version, packed keys)
     meta: dict[str, bytes] = field(default_factory=dict)
+    evidence: list[EvidenceRecord] = field(default_factory=list)
 
 
 class Store:
     """The app database of one node. Not thread-safe: one Store per thread or process."""
 
-    def __init__(self, path: Path, *, readonly: bool = False, durable: bool = True) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, durable: bool = True, lookups: bool = True) -> None:
+        """Open (or create) the database at `path`.
+
+        `durable=False` and `lookups=False` are for a throw-away replay (an audit): no fsync, and none of the
+        lookup indexes (transactions by id, log leaves, events) that only queries need.
+        """
         self.path = Path(path)
-        self.readonly, self.durable = readonly, durable
+        self.readonly, self.durable, self.lookups = readonly, durable, lookups
         if readonly and not self.path.exists():
             raise StoreError("store.missing", where=str(self.path), got="no file", expected="a civichain database")
         try:
@@ -138,11 +164,13 @@ class Store:
             db.execute("INSERT INTO blocks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                        (b.height, b.time_ns, b.block_hash, b.app_hash, b.log_size, b.log_root, b.state_root,
                         b.receipts_root, b.tx_count, b.txs, b.receipts))
-            db.executemany("INSERT OR IGNORE INTO tx_index VALUES (?,?,?,?)",
-                           [(tx_id, b.height, pos, li) for tx_id, pos, li in batch.tx_index])
-            db.executemany("INSERT INTO log_leaves VALUES (?,?,?)", [(li, b.height, pos) for li, pos in batch.log_leaves])
-            db.executemany("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?,?)",
-                           [(m, t, k, b.height, pos, seq) for m, t, k, pos, seq in batch.events])
+            if self.lookups:
+                db.executemany("INSERT OR IGNORE INTO tx_index VALUES (?,?,?,?)",
+                               [(tx_id, b.height, pos, li) for tx_id, pos, li in batch.tx_index])
+                db.executemany("INSERT INTO log_leaves VALUES (?,?,?)",
+                               [(li, b.height, pos) for li, pos in batch.log_leaves])
+                db.executemany("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?,?)",
+                               [(m, t, k, b.height, pos, seq) for m, t, k, pos, seq in batch.events])
             db.executemany("INSERT INTO log_nodes VALUES (?,?,?)", batch.log_nodes)
             puts = [(k, v) for k, v in batch.kv.items() if v is not None]
             dels = [(k,) for k, v in batch.kv.items() if v is None]
@@ -152,6 +180,9 @@ class Store:
             db.executemany("INSERT OR REPLACE INTO state_roots VALUES (?,?,?)", batch.state_roots)
             db.executemany("INSERT OR REPLACE INTO state_stale VALUES (?,?)", batch.state_stale)
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(batch.meta.items()))
+            db.executemany("INSERT INTO evidence VALUES (?,?,?,?,?,?,?,?)",
+                           [(b.height, pos, e.kind, e.validator, e.power, e.height, e.time_ns, e.total_power)
+                            for pos, e in enumerate(batch.evidence)])
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -170,6 +201,10 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def compact(self) -> None:
+        """Rewrite the file without its free pages (VACUUM), e.g. after pruning many state versions."""
+        self._db.execute("VACUUM")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -241,6 +276,29 @@ class Store:
         query = (f"SELECT module, type, key, height, position, seq FROM events WHERE {' AND '.join(clauses)} "
                  "ORDER BY height, position, seq LIMIT ?")
         return list(self._db.execute(query, (*params, limit)))
+
+    def history(self, module: str, key: str, limit: int,
+                after: tuple[int, int, int] | None = None) -> list[tuple[str, str, str, int, int, int]]:
+        """Return a subject's events of every type of `module`, oldest first, after a cursor.
+
+        The events index leads with (module, type, key); the module's types are found by seeking from one
+        to the next (a loose index scan), then each type's events of `key` are read by index and merged.
+        """
+        types = [t for (t,) in self._db.execute(
+            "WITH RECURSIVE t(type) AS (SELECT min(type) FROM events WHERE module = ?1 UNION ALL "
+            "SELECT (SELECT min(type) FROM events WHERE module = ?1 AND type > t.type) FROM t WHERE t.type IS NOT NULL) "
+            "SELECT type FROM t WHERE type IS NOT NULL", (module,))]
+        rows = [row for kind in types for row in self.events(module, kind, key, limit, after)]
+        rows.sort(key=lambda row: (row[3], row[4], row[5]))
+        return rows[:limit]
+
+    def evidence(self, limit: int, after: tuple[int, int] | None = None) -> list[tuple[int, int, EvidenceRecord]]:
+        """Return up to `limit` (height committed, position, evidence), oldest first, after a (height, position)."""
+        query = ("SELECT height, position, kind, validator, power, offence_height, offence_time_ns, total_power "
+                 "FROM evidence WHERE (height, position) > (?, ?) ORDER BY height, position LIMIT ?")
+        rows = self._db.execute(query, (*(after or (0, -1)), limit))
+        return [(h, p, EvidenceRecord(kind, bytes(v), power, oh, ot, total))
+                for h, p, kind, v, power, oh, ot, total in rows]
 
     def log_nodes_within(self, size: int) -> Iterator[tuple[int, int, bytes]]:
         """Yield every stored perfect log node of the first `size` entries, by level then index."""

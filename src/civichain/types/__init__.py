@@ -1,4 +1,5 @@
-"""Wire types: transactions, endorsements, receipts, events, checkpoints and the genesis document.
+"""Wire types: transactions, endorsements, receipts, events, checkpoints, the genesis document and validator
+updates.
 
 Everything here is a frozen `msgspec.Struct`; field order is encoding order, and only `civichain.codec`
 turns these values into bytes.
@@ -15,7 +16,16 @@ from civichain.types.tx import (
 )
 from civichain.types.receipt import Event, Receipt, Attribute
 from civichain.types.checkpoint import Checkpoint, app_hash_of
-from civichain.types.genesis import AccountGenesis, AppGenesis, OrganisationGenesis, Params
+from civichain.types.genesis import (
+    AccountGenesis,
+    AppGenesis,
+    ObserverGenesis,
+    OrganisationGenesis,
+    Params,
+    Threshold,
+    ValidatorGenesis,
+)
+from civichain.types.validator import ValidatorUpdate
 
 __all__ = [
     "ACCOUNT_PATTERN",
@@ -26,11 +36,15 @@ __all__ = [
     "Checkpoint",
     "Endorsement",
     "Event",
+    "ObserverGenesis",
     "OrganisationGenesis",
     "Params",
     "Receipt",
+    "Threshold",
     "Transaction",
     "TxBody",
+    "ValidatorGenesis",
+    "ValidatorUpdate",
     "app_hash_of",
     "endorsement_sign_bytes",
     "tx_sign_bytes",

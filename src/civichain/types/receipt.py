@@ -27,11 +27,15 @@ class Event(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=
 
 
 class Receipt(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=True):
-    """The outcome of one transaction in a block.
+    """The outcome of one transaction in a block, or of one task of a module's end-of-block hook.
 
     `code` is "ok" or a stable error code (`module.reason`); `where`, `got` and `expected` are its facts.
     `log_index` is the transaction's position in the transparency log, or None when execution refused it
     (it then changed nothing and is not in the log).
+
+    A *block receipt* (the outcome of an end-of-block task, such as executing a passed governance proposal)
+    has an empty `tx_id`, names its task in `where` (`governance proposal 7`) and has no `log_index`. A
+    block's block receipts follow its transaction receipts, and both are hashed into its receipts root.
     """
 
     tx_id: bytes
@@ -46,3 +50,8 @@ class Receipt(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_field
     def ok(self) -> bool:
         """True when the action was carried out."""
         return self.code == "ok"
+
+    @property
+    def of_block(self) -> bool:
+        """True for a block receipt (an end-of-block task), False for a transaction's receipt."""
+        return not self.tx_id

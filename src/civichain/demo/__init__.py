@@ -1,0 +1,1 @@
+"""The demo data set: realistic, reproducible public records for a newcomer's network."""
