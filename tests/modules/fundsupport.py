@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 
-from civichain.client.tx import build_body, sign
-from civichain.execution import next_nonce
 from civichain.modules.funds import Allocate, Appropriate, Commit, CreateProgramme, Disburse, OpenYear
 from civichain.modules.funds_records import (
     Allocation,
@@ -25,7 +23,7 @@ from civichain.modules.funds_records import (
 from civichain.codec import decode
 from civichain.modules.registry import AddAccount
 from civichain.types import Receipt
-from tests.conftest import CHAIN, make_signer
+from tests.conftest import make_signer
 from tests.modules.govsupport import GovChain
 
 YEAR = 2026
@@ -56,11 +54,6 @@ class FundsChain(GovChain):
                                    AddAccount(id=new.account, public_key=new.public_key, roles=(role,)))
                            for admin, new, role in added))
         assert [r.code for r in run.receipts] == ["ok"] * len(added)
-
-    def tx(self, signer, module: str, action: str, args, endorsers=()) -> bytes:
-        nonce = next_nonce(self.reader(), signer.account) + self._pending.get(signer.account, 0)
-        self._pending[signer.account] = self._pending.get(signer.account, 0) + 1
-        return sign(build_body(CHAIN, signer.account, nonce, 10**6, module, action, args), signer, endorsers)
 
     def do(self, signer, action: str, args, *endorsers) -> Receipt:
         """Run one funds transaction in its own block and return its receipt."""

@@ -36,8 +36,8 @@ class IdChain(GovChain):
     """Land, finance, tax and civil affairs, each with an admin; land-bureau also has an identity officer, a
     clerk and an issuer officer, registered by its admin in block 1."""
 
-    def __init__(self) -> None:
-        super().__init__(4)
+    def __init__(self, *, versioned: bool = False) -> None:
+        super().__init__(4, versioned=versioned)
         self.officer = make_signer("land-bureau/officer")
         self.issuer_officer = make_signer("land-bureau/issuing")
         land = self.admins[LAND]
@@ -107,14 +107,3 @@ class IdChain(GovChain):
         run = self.block(self.register_issuer(LAND, credential_type, did))
         assert run.receipts[0].code == "ok", run.receipts[0]
         return did
-
-
-def refused(chain: GovChain, tx: bytes, code: str) -> None:
-    """Run `tx` alone in a block: it fails with `code`, says where and what was expected, and changes nothing."""
-    before = chain.snapshot_without_nonces()
-    run = chain.block(tx)
-    receipt = run.receipts[0]
-    assert receipt.code == code, receipt
-    assert receipt.where and receipt.expected and receipt.log_index is not None
-    assert receipt.events == ()
-    assert chain.snapshot_without_nonces() == before

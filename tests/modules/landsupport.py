@@ -1,17 +1,14 @@
-"""A land registry chain in memory for module tests: the bureaus, a court, a bank and residents, blocks run by
-the executor (admission, policies, actions, receipts) over a plain dict of state."""
+"""A land registry chain in memory for module tests: the bureaus, a court, a bank and residents
+(chainsupport.MemoryChain), with senders named by account id."""
 
 from __future__ import annotations
 
 import hashlib
 
-from civichain.client.tx import build_body, sign
-from civichain.execution import Admission, BlockRun, execute_block, genesis_writes, next_nonce
-from civichain.modules import ALL_MODULES, BlockContext
 from civichain.modules import land
 from civichain.types import AccountGenesis, AppGenesis, OrganisationGenesis, Receipt
-from tests.conftest import CHAIN, SUITE, make_signer
-from tests.modules.govsupport import Reader
+from tests.conftest import SUITE, make_signer
+from tests.modules.chainsupport import MemoryChain
 
 ACCOUNTS = {
     "land-bureau/registrar": ("registrar",),
@@ -42,43 +39,24 @@ def sole(account: str) -> tuple[land.OwnerShare, ...]:
     return owners((account, 1, 1))
 
 
-class LandChain:
+class LandChain(MemoryChain):
     """Organisations land-bureau, tax-bureau, court, bank and residents with the accounts above."""
 
     def __init__(self) -> None:
         self.signers = {account: make_signer(account) for account in ACCOUNTS}
         orgs = sorted({account.split("/")[0] for account in ACCOUNTS})
-        self.genesis = AppGenesis(
+        super().__init__(AppGenesis(
             suite=SUITE.name,
             organisations=tuple(OrganisationGenesis(org, org, org) for org in orgs),
             accounts=tuple(AccountGenesis(account, account.split("/")[0], self.signers[account].public_key.hex(), roles)
                            for account, roles in ACCOUNTS.items()),
-        )
-        self.state = {k: v for k, v in genesis_writes(self.genesis).items() if v is not None}
-        self.admission = Admission(CHAIN, SUITE, ALL_MODULES, max_tx_bytes=65_536, max_expiry_window=100_000)
-        self.height = 0
-        self._pending: dict[str, int] = {}
+        ))
 
     # --- transactions and blocks ---
 
     def tx(self, sender: str, action: str, args, endorsers: tuple[str, ...] = ()) -> bytes:
-        """A signed `land` transaction from `sender`, endorsed by `endorsers`."""
-        nonce = next_nonce(self.reader(), sender) + self._pending.get(sender, 0)
-        self._pending[sender] = self._pending.get(sender, 0) + 1
-        body = build_body(CHAIN, sender, nonce, 10**6, land.NAME, action, args)
-        return sign(body, self.signers[sender], [self.signers[e] for e in endorsers])
-
-    def block(self, *txs: bytes) -> BlockRun:
-        self.height += 1
-        self._pending.clear()
-        run = execute_block(self.admission, BlockContext(CHAIN, self.height, self.height * 10**9), list(txs),
-                            self.reader(), 0)
-        for key, value in run.writes.items():
-            if value is None:
-                self.state.pop(key, None)
-            else:
-                self.state[key] = value
-        return run
+        """A signed `land` transaction from account `sender`, endorsed by the accounts `endorsers`."""
+        return super().tx(self.signers[sender], land.NAME, action, args, [self.signers[e] for e in endorsers])
 
     def run(self, sender: str, action: str, args, endorsers: tuple[str, ...] = ()) -> Receipt:
         """Execute one transaction in its own block; return its receipt."""
@@ -104,9 +82,6 @@ class LandChain:
 
     # --- reads ---
 
-    def reader(self) -> Reader:
-        return Reader(self.state)
-
     def parcel(self, parcel: str) -> land.Parcel:
         found = land.load_parcel(self.reader(), parcel)
         assert found is not None, f"no parcel {parcel}"
@@ -114,7 +89,3 @@ class LandChain:
 
     def title(self, parcel: str) -> land.Title | None:
         return land.current_title(self.reader(), parcel)
-
-    def snapshot(self) -> dict[bytes, bytes]:
-        """The state without the nonces (a failed action consumes its nonce and changes nothing else)."""
-        return {k: v for k, v in self.state.items() if not k.startswith(b"auth/nonce/")}

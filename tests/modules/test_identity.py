@@ -22,7 +22,8 @@ from civichain.modules.did import (
 from civichain.modules.identity import AddKey, AddService, DeactivateDid, RemoveKey, RemoveService, RotateKey
 from civichain.modules.membership import SuspendOrganisation
 from tests.conftest import CHAIN
-from tests.modules.idsupport import CIVIL, FINANCE, LAND, TAX, IdChain, public, refused, subject_key
+from tests.modules.chainsupport import refused
+from tests.modules.idsupport import CIVIL, FINANCE, LAND, TAX, IdChain, public, subject_key
 
 SERVICE = Service(endpoint="https://civil-affairs.example.gov.cn/credentials", id="inbox", type="CredentialInbox")
 

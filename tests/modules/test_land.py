@@ -6,8 +6,8 @@ import pytest
 
 from civichain.execution.codes import all_codes, number_of
 from civichain.modules import land
-from civichain.modules.land import (AddEncumbrance, ChildParcel, FreezeParcel, IssueTitle, Merge, RegisterParcel,
-                                    ReleaseEncumbrance, Share, Subdivide, Transfer)
+from civichain.modules.land import (AddEncumbrance, ChildParcel, CorrectParcel, FreezeParcel, IssueTitle, Merge,
+                                    RegisterParcel, ReleaseEncumbrance, Share, Subdivide, Transfer)
 from tests.modules.landsupport import (ALICE, BANK, BOB, CAROL, CLERK, JUDGE, REGISTRAR, TAX, LandChain, digest,
                                        owners, sole)
 
@@ -45,11 +45,11 @@ def merge(parcels, new_id: str = "M-1", area: int = 200_000) -> Merge:
 
 def refused(chain: LandChain, code: str, sender: str, action: str, args, endorsers=()):
     """Run a transaction that must fail with `code` and change nothing but its sender's nonce."""
-    before = chain.snapshot()
+    before = chain.snapshot_without_nonces()
     receipt = chain.run(sender, action, args, tuple(endorsers))
     assert (receipt.code, receipt.events) == (code, ()), (receipt.code, receipt.got)
     assert receipt.where and receipt.expected and receipt.log_index is not None
-    assert chain.snapshot() == before
+    assert chain.snapshot_without_nonces() == before
     return receipt
 
 
@@ -400,6 +400,47 @@ def test_a_merger_of_frozen_encumbered_or_retired_parcels_is_refused(chain):
     chain.ok(REGISTRAR, "merge", merge(["A", "B"]), (ALICE,))
     refused(chain, "land.parcel_retired", REGISTRAR, "merge", merge(["A", "M-1"], new_id="M-2"), (ALICE,))
     refused(chain, "land.parcel_retired", JUDGE, "freeze", freeze("A"))
+
+
+# --- corrections: two authorities ------------------------------------------------------------------------
+
+def correction(parcel: str = "P-1", land_use: str = "commercial", location: str | None = None) -> CorrectParcel:
+    return CorrectParcel(boundary=digest(f"survey {parcel}"), document=digest(f"judgment on {parcel}"),
+                         land_use=land_use, location=location or f"Dongcheng District, block of {parcel}",
+                         parcel=parcel)
+
+
+def test_a_correction_changes_the_record_but_not_the_area_and_keeps_the_previous_values(chain):
+    chain.titled("P-1")
+    receipt = chain.ok(REGISTRAR, "correct_parcel", correction(location="东城区 景山街道 2号"), (TAX,))
+    assert event_types(receipt) == [("corrected", "P-1")]
+    facts = {a.key: a.value for a in receipt.events[0].attributes}
+    assert (facts["land_use"], facts["previous_land_use"]) == ("commercial", "residential")
+    assert facts["previous_location"] == "Dongcheng District, block of P-1"
+    parcel = chain.parcel("P-1")
+    assert (parcel.land_use, parcel.location, parcel.area_dm2) == ("commercial", "东城区 景山街道 2号", 100_000)
+    assert chain.title("P-1").owners == (Share(ALICE, 1, 1),)      # the owners are not touched
+
+
+def test_a_correction_needs_the_registrar_and_the_tax_bureau_or_the_court(chain):
+    chain.titled("P-1")
+    receipt = refused(chain, "auth.missing_endorsement", REGISTRAR, "correct_parcel", correction(), (CLERK, ALICE))
+    assert receipt.expected == "2 of {a registrar of land-bureau, an account of tax-bureau, an account of court}"
+    refused(chain, "auth.not_permitted", TAX, "correct_parcel", correction(), (JUDGE,))
+    chain.ok(REGISTRAR, "correct_parcel", correction(), (JUDGE,))
+    chain.ok(REGISTRAR, "correct_parcel", correction(land_use="residential"), (JUDGE, TAX))
+
+
+def test_a_correction_of_nothing_or_of_a_frozen_or_retired_parcel_is_refused(chain):
+    chain.titled("P-1")
+    refused(chain, "land.no_change", REGISTRAR, "correct_parcel", correction(land_use="residential"), (TAX,))
+    chain.ok(JUDGE, "freeze", freeze("P-1"))
+    refused(chain, "land.parcel_frozen", REGISTRAR, "correct_parcel", correction(), (TAX,))
+    chain.ok(JUDGE, "unfreeze", freeze("P-1"))
+    chain.ok(REGISTRAR, "subdivide", Subdivide(children=children("P-1", 50_000, 50_000), document=digest("plan"),
+                                               parcel="P-1"), (ALICE,))
+    refused(chain, "land.parcel_retired", REGISTRAR, "correct_parcel", correction(), (TAX,))
+    refused(chain, "land.unknown_parcel", REGISTRAR, "correct_parcel", correction("P-9"), (TAX,))
 
 
 # --- codes ------------------------------------------------------------------------------------------------

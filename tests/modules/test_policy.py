@@ -7,9 +7,15 @@ from itertools import permutations
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from civichain.modules import policy as policies
 from civichain.modules.base import Sender
-from civichain.modules.policy import (All, AnyOf, AtLeast, Party, Policy, PolicyError, Subjects, at_least, both,
-                                      check_policy, either)
+from civichain.modules.land import CorrectParcel, RegisterParcel
+from civichain.modules.policy import (AboveThreshold, All, AnyOf, AtLeast, Facts, Member, OtherOrg, Party, Policy,
+                                      PolicyError, Subjects, at_least, both, check_policy, either)
+
+from tests.modules.codesupport import (Scenarios, check_declaration, check_documented, check_scenario,
+                                       check_scenarios)
+from tests.modules.landsupport import CLERK, REGISTRAR, LandChain, digest
 
 LAND = Sender("land-bureau/registrar", "land-bureau", ("registrar",))
 TAX = Sender("tax-bureau/clerk", "tax-bureau", ("clerk",))
@@ -18,9 +24,9 @@ ALICE = Sender("citizens/alice", "citizens", ())
 BOB = Sender("citizens/bob", "citizens", ())
 
 
-def refused(policy, sender, endorsers=(), subjects=frozenset()) -> PolicyError:
+def refused(policy, sender, endorsers=(), facts=Facts()) -> PolicyError:
     with pytest.raises(PolicyError) as caught:
-        check_policy(policy, sender, endorsers, subjects)
+        check_policy(policy, sender, endorsers, facts)
     return caught.value
 
 
@@ -44,11 +50,11 @@ def test_two_of_three_counts_each_party_once():
 
 def test_the_owners_must_all_sign():
     policy = Policy(endorsement=both(Subjects(), Party(org="land-bureau")))
-    owners = frozenset({ALICE.id, BOB.id})
+    owners = Facts(subjects=frozenset({ALICE.id, BOB.id}))
     check_policy(policy, ALICE, [BOB, LAND], owners)
     error = refused(policy, ALICE, [LAND], owners)
     assert "citizens/bob" in error.got
-    assert refused(Policy(endorsement=Subjects()), LAND, [], frozenset()).code == "auth.missing_endorsement"
+    assert refused(Policy(endorsement=Subjects()), LAND, [], Facts()).code == "auth.missing_endorsement"
     check_policy(Policy(endorsement=Subjects(any_one=True)), BOB, [], owners)
 
 
@@ -59,6 +65,37 @@ def test_the_performer_rule_looks_at_the_sender_only():
     assert error.code == "auth.not_permitted" and error.where == "sender"
     assert error.expected == "a registrar of land-bureau"
     check_policy(Policy(performer=either(Party(org="court"), Party(role="clerk"))), TAX)
+
+
+def test_a_member_rule_names_the_organisation_the_action_concerns():
+    policy = Policy(performer=Member(role="registrar"))
+    check_policy(policy, LAND, facts=Facts(organisation="land-bureau"))
+    error = refused(policy, LAND, facts=Facts(organisation="tax-bureau"))
+    assert error.code == "auth.not_permitted" and error.expected == "a registrar of tax-bureau"
+    assert refused(policy, LAND).expected == "a registrar of the organisation concerned"   # no organisation named
+    assert Member(role="registrar").describe() == "a registrar of the organisation concerned"
+
+
+def test_a_policy_may_keep_its_modules_own_refusal_code():
+    error = refused(Policy(performer=Party(role="admin"), refusal="registry.not_admin"), TAX)
+    assert (error.code, error.where, error.expected) == ("registry.not_admin", "sender", "an account with role admin")
+
+
+def test_a_second_department_is_needed_only_above_the_threshold():
+    policy = Policy(endorsement=AboveThreshold(either(OtherOrg(role="admin"), OtherOrg(role="clerk"))))
+    small = Facts(amount=100, threshold=100, threshold_of="fiscal year 2026")
+    large = small._replace(amount=101)
+    check_policy(policy, LAND, [], small)
+    check_policy(policy, LAND, [TAX], large)
+    other_registrar = LAND._replace(id="land-bureau/second")
+    error = refused(policy, LAND, [other_registrar, ALICE], large)
+    assert error.code == "auth.missing_endorsement"
+    assert error.expected == ("for 101 fen, above the threshold of 100 fen of fiscal year 2026: (an admin of an "
+                              "organisation other than land-bureau OR a clerk of an organisation other than "
+                              "land-bureau)")
+    assert "missing an admin of an organisation other than land-bureau OR" in error.got
+    assert policy.endorsement.describe() == ("above the amount's threshold: (an admin of an organisation other than "
+                                             "the sender's OR a clerk of an organisation other than the sender's)")
 
 
 PARTIES = [LAND, TAX, COURT, ALICE, BOB]
@@ -89,6 +126,48 @@ def test_at_least_agrees_with_brute_force(rules, count, parties):
 def test_policies_are_data_with_one_encoding():
     import msgspec
 
-    policy = Policy(performer=Party(org="land-bureau"), endorsement=All((Subjects(), AnyOf((Party(org="court"),)))))
+    policy = Policy(performer=Member(role="admin"), endorsement=All((Subjects(), AnyOf((Party(org="court"),)),
+                                                                     AboveThreshold(OtherOrg()))))
     encoded = msgspec.json.encode(policy)
     assert msgspec.json.decode(encoded, type=Policy) == policy
+
+
+# --- the policies' codes, each produced by a real transaction -----------------------------------------------
+
+SCENARIOS = Scenarios()
+
+
+def correction(land_use: str = "commercial") -> CorrectParcel:
+    return CorrectParcel(boundary=digest("survey P"), document=digest("judgment"), land_use=land_use,
+                         location="Dongcheng District, block of P", parcel="P")
+
+
+@SCENARIOS.of("auth.not_permitted")
+def a_clerk_registers_a_parcel():
+    chain = LandChain()
+    return chain, chain.tx(CLERK, "register_parcel", RegisterParcel(area_dm2=1, boundary=digest("s"), id="P",
+                                                                    land_use="residential", location="somewhere"))
+
+
+@SCENARIOS.of("auth.missing_endorsement")
+def a_correction_approved_by_one_authority():
+    chain = LandChain()
+    chain.register("P")
+    return chain, chain.tx(REGISTRAR, "correct_parcel", correction())
+
+
+def test_the_declared_codes_are_the_ones_policies_raise():
+    check_declaration(policies.ERROR_CODES, "auth", "policy.py")
+
+
+def test_every_policy_code_is_documented_with_its_number():
+    check_documented(policies.ERROR_CODES, "policies.md")
+
+
+def test_every_policy_code_has_a_scenario():
+    check_scenarios(policies.ERROR_CODES, SCENARIOS)
+
+
+@pytest.mark.parametrize("code", policies.ERROR_CODES)
+def test_the_scenario_gets_its_code_and_changes_nothing(code):
+    check_scenario(SCENARIOS, code)

@@ -9,8 +9,8 @@ from civichain.modules.membership import load_account
 from civichain.modules.notary import Anchor
 from civichain.modules.registry import AddAccount, ReinstateAccount, RotateKey, SuspendAccount
 from tests.conftest import make_signer
+from tests.modules.chainsupport import refused
 from tests.modules.govsupport import GovChain
-from tests.modules.idsupport import refused
 
 LAND, FINANCE = "land-bureau", "finance-bureau"
 

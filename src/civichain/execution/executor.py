@@ -11,8 +11,9 @@ its BFT time. Rules for a transaction in a block:
 * it passes admission and its action succeeds: its writes and events take effect and it is logged.
 
 An action's policy (who may perform it, whose endorsements it needs: modules/policy.py) is checked just
-before it runs, as part of the action: a transaction whose signers do not satisfy it fails with
-`auth.not_permitted` or `auth.missing_endorsement`, its nonce consumed and nothing else changed.
+before it runs, as part of the action (after the action's resolver read the facts it refers to): a
+transaction whose signers do not satisfy it fails with `auth.not_permitted` (or the module's own refusal
+code) or `auth.missing_endorsement`, its nonce consumed and nothing else changed.
 
 After the transactions, each module's end-of-block hook runs (in module-name order) on the state they left:
 governance executes the proposals due at this height there. A hook reports each task it did as a *block
@@ -32,7 +33,7 @@ from civichain.execution.admission import Admission, AdmissionError, Mode, encod
 from civichain.execution.overlay import Overlay, StateReader
 from civichain.modules import BlockContext, Context, HookContext, Module
 from civichain.modules.membership import VALIDATORS_KEY, load_validators
-from civichain.modules.policy import check_policy
+from civichain.modules.policy import NO_FACTS, check_policy
 from civichain.types import Receipt, ValidatorUpdate
 
 
@@ -110,8 +111,8 @@ def _execute_one(admission: Admission, block: BlockContext, raw: bytes, overlay:
     action = admitted.action
     try:
         if action.policy is not None:
-            subjects = action.subjects(view, admitted.args) if action.subjects is not None else frozenset()
-            check_policy(action.policy, admitted.sender, admitted.endorsers, subjects)
+            facts = action.subjects(view, admitted.args) if action.subjects is not None else NO_FACTS
+            check_policy(action.policy, admitted.sender, admitted.endorsers, facts)
         action.apply(context, admitted.args)
     except CivicError as exc:
         return Receipt(admitted.tx_id, exc.code, exc.where, _text(exc.got), exc.expected, log_index=log_index)

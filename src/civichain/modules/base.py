@@ -121,8 +121,10 @@ class Action:
     """One thing a module can be asked to do: its argument schema, how it changes state, and its policy.
 
     `policy` (modules/policy.py) says who may perform it and whose endorsements it needs; execution checks
-    it before `apply` runs. `subjects(state, args)` names the accounts a `Subjects` rule refers to (e.g. the
-    current owners of a title).
+    it before `apply` runs. `subjects(state, args)` reads what the policy refers to, as `policy.Facts`: the
+    accounts a `Subjects` rule names (e.g. the current owners of a title), the organisation a `Member` rule
+    names, the amount and threshold an `AboveThreshold` rule compares. It raises the module's code for a
+    record the arguments name and that does not exist, so an unknown record is reported as such.
     """
 
     name: str
@@ -130,7 +132,7 @@ class Action:
     apply: Callable[[Context, msgspec.Struct], None]
     summary: str
     policy: object = None            # a modules.policy.Policy, or None for no requirement
-    subjects: Callable[[StateView, msgspec.Struct], frozenset[str]] | None = None
+    subjects: Callable[[StateView, msgspec.Struct], object] | None = None    # returns a modules.policy.Facts
 
     def __post_init__(self) -> None:
         fields = list(self.schema.__struct_fields__)

@@ -9,8 +9,10 @@ names the one above it and keeps the totals of those below, so these rules hold 
 * amounts are integer fen; every payment traces to a commitment, an allocation and an appropriation;
 * a movement of more than the year's threshold needs a second department's endorsement.
 
-A broken rule refuses the whole transaction with a `funds.*` (or `auth.*`) code and changes nothing.
-Records, state keys and reads are in `funds_records`; see docs/modules/funds.md.
+A broken rule refuses the whole transaction with a `funds.*` (or `auth.*`) code and changes nothing. Who may
+do what (the finance bureau, the programme's department, a second department above the threshold) is declared
+as policies in `funds_policy`, checked by execution before an action runs; records, state keys and reads are
+in `funds_records`; see docs/modules/funds.md.
 """
 
 from __future__ import annotations
@@ -20,7 +22,22 @@ from typing import Annotated
 import msgspec
 
 from civichain.modules import membership
-from civichain.modules.base import Action, Args, Context, Module, ModuleError
+from civichain.modules.base import Action, Args, Context, Module, ModuleError, StateView
+from civichain.modules.funds_policy import (
+    DEPARTMENT,
+    DEPARTMENT_ABOVE_THRESHOLD,
+    FINANCE,
+    FINANCE_ABOVE_THRESHOLD,
+    allocation_change_facts,
+    allocation_facts,
+    appropriation_change_facts,
+    appropriation_facts,
+    cancellation_facts,
+    commitment_change_facts,
+    commitment_facts,
+    payment_facts,
+    reversal_facts,
+)
 from civichain.modules.funds_records import (
     CANCELLED,
     CLOSED,
@@ -40,27 +57,34 @@ from civichain.modules.funds_records import (
     appropriation_key,
     commitment_key,
     disbursement_key,
+    existing_allocation,
+    existing_appropriation,
+    existing_commitment,
+    existing_disbursement,
+    existing_programme,
+    existing_year,
     invoice_key,
-    load_programme,
     load_year,
     payment_key,
     programme_key,
     year_key,
     year_programmes_prefix,
 )
-from civichain.modules.policy import Party, Policy, either
 from civichain.types import ACCOUNT_PATTERN
 from civichain.types.genesis import OrgId
 
 NAME = "funds"
-FINANCE_BUREAU = "finance-bureau"
-ENDORSER_ROLES = ("admin", "auditor")
-
-# Who may perform each action: static policies, checked by execution before the action runs. The rules that
-# depend on state (the programme's own department; an endorsement above the year's threshold) are checked by
-# the actions themselves, with the same codes and facts.
-FINANCE = Policy(performer=either(Party(FINANCE_BUREAU, "admin"), Party(FINANCE_BUREAU, "budget_officer")))
-DEPARTMENT = Policy(performer=either(Party(role="admin"), Party(role="finance_officer")))
+# The codes this module's actions give, in their ABCI numbering order (600, 601, ...): append only. Its
+# policies (funds_policy) refuse with `auth.not_permitted` and `auth.missing_endorsement`.
+ERROR_CODES = (
+    "funds.year_exists", "funds.unknown_year", "funds.year_closed", "funds.unsettled_commitments",
+    "funds.id_taken", "funds.unknown_appropriation", "funds.unknown_programme", "funds.unknown_allocation",
+    "funds.unknown_commitment", "funds.unknown_disbursement", "funds.unknown_department", "funds.unknown_payee",
+    "funds.year_mismatch", "funds.exceeds_appropriation", "funds.exceeds_allocation", "funds.exceeds_commitment",
+    "funds.below_allocated", "funds.below_committed", "funds.below_disbursed", "funds.no_change",
+    "funds.commitment_cancelled", "funds.contract_mismatch", "funds.invoice_already_paid", "funds.already_reversed",
+    "funds.year_total_too_large",
+)
 
 Year = Annotated[int, msgspec.Meta(ge=MIN_YEAR, le=MAX_YEAR)]
 Ref = Annotated[str, msgspec.Meta(pattern=REF_PATTERN)]
@@ -190,7 +214,7 @@ def apply_open_year(ctx: Context, args: OpenYear) -> None:
 
 def apply_close_year(ctx: Context, args: CloseYear) -> None:
     """Close a fiscal year once every commitment is paid or cancelled; nothing of it moves afterwards."""
-    year = _open_year(ctx, args.year, "args.year")
+    year = _open_year(ctx.state, args.year, "args.year")
     if year.committed_fen != year.spent_fen:
         raise ModuleError("funds.unsettled_commitments", where=f"fiscal year {year.year}",
                           got=f"{year.committed_fen - year.spent_fen} fen committed and not paid",
@@ -205,8 +229,7 @@ def apply_close_year(ctx: Context, args: CloseYear) -> None:
 def apply_appropriate(ctx: Context, args: Appropriate) -> None:
     """Record an appropriation of an open year, from its budget document."""
     _unused(ctx, appropriation_key(args.appropriation), "args.appropriation", args.appropriation)
-    year = _open_year(ctx, args.year, "args.year")
-    _second_department(ctx, year, args.amount_fen, f"appropriation {args.appropriation}")
+    year = _open_year(ctx.state, args.year, "args.year")
     _within_year_total(year, args.amount_fen)
     ctx.save(appropriation_key(args.appropriation), Appropriation(args.appropriation, year.year, args.title, args.basis,
                                                                   args.amount_fen, 0, ctx.block.height))
@@ -217,16 +240,14 @@ def apply_appropriate(ctx: Context, args: Appropriate) -> None:
 
 def apply_adjust_appropriation(ctx: Context, args: AdjustAppropriation) -> None:
     """Change an appropriation's amount (a supplementary budget or a cut), never below what is allocated."""
-    appropriation = _appropriation(ctx, args.appropriation, "args.appropriation")
-    year = _open_year(ctx, appropriation.year, f"appropriation {appropriation.id}")
+    appropriation = existing_appropriation(ctx.state, args.appropriation, "args.appropriation")
+    year = _open_year(ctx.state, appropriation.year, f"appropriation {appropriation.id}")
     delta = _change(appropriation.amount_fen, args.amount_fen)
     if args.amount_fen < appropriation.allocated_fen:
         raise ModuleError("funds.below_allocated", where="args.amount_fen", got=args.amount_fen,
                           expected=f"at least the {appropriation.allocated_fen} fen already allocated "
                                    f"from appropriation {appropriation.id}")
-    if delta > 0:
-        _second_department(ctx, year, args.amount_fen, f"appropriation {appropriation.id}")
-        _within_year_total(year, delta)
+    _within_year_total(year, delta)   # a cut is always within
     ctx.save(appropriation_key(appropriation.id),
              msgspec.structs.replace(appropriation, amount_fen=args.amount_fen, basis=args.basis))
     _shift(ctx, year_key(year.year), FiscalYear, appropriated_fen=delta)
@@ -240,7 +261,7 @@ def apply_adjust_appropriation(ctx: Context, args: AdjustAppropriation) -> None:
 def apply_create_programme(ctx: Context, args: CreateProgramme) -> None:
     """Create a department's programme in an open year (allocations then give it a budget)."""
     _unused(ctx, programme_key(args.programme), "args.programme", args.programme)
-    year = _open_year(ctx, args.year, "args.year")
+    year = _open_year(ctx.state, args.year, "args.year")
     if membership.load_organisation(ctx.state, args.department) is None:
         raise ModuleError("funds.unknown_department", where="args.department", got=args.department,
                           expected="the id of an organisation of the network")
@@ -254,13 +275,12 @@ def apply_create_programme(ctx: Context, args: CreateProgramme) -> None:
 def apply_allocate(ctx: Context, args: Allocate) -> None:
     """Allocate part of an appropriation to a programme of the same year, within what is unallocated."""
     _unused(ctx, allocation_key(args.allocation), "args.allocation", args.allocation)
-    appropriation = _appropriation(ctx, args.appropriation, "args.appropriation")
-    programme = _programme(ctx, args.programme, "args.programme")
+    appropriation = existing_appropriation(ctx.state, args.appropriation, "args.appropriation")
+    programme = existing_programme(ctx.state, args.programme, "args.programme")
     if programme.year != appropriation.year:
         raise ModuleError("funds.year_mismatch", where="args.programme", got=f"a programme of {programme.year}",
                           expected=f"a programme of {appropriation.year}, the year of appropriation {appropriation.id}")
-    year = _open_year(ctx, appropriation.year, f"appropriation {appropriation.id}")
-    _second_department(ctx, year, args.amount_fen, f"allocation {args.allocation}")
+    year = _open_year(ctx.state, appropriation.year, f"appropriation {appropriation.id}")
     _within_appropriation(appropriation, args.amount_fen, "args.amount_fen")
     ctx.save(allocation_key(args.allocation), Allocation(args.allocation, appropriation.id, programme.id, year.year,
                                                          programme.department, args.amount_fen,
@@ -272,17 +292,15 @@ def apply_allocate(ctx: Context, args: Allocate) -> None:
 
 def apply_adjust_allocation(ctx: Context, args: AdjustAllocation) -> None:
     """Change an allocation's amount: up within its appropriation, down never below what is committed."""
-    allocation = _allocation(ctx, args.allocation, "args.allocation")
-    year = _open_year(ctx, allocation.year, f"allocation {allocation.id}")
+    allocation = existing_allocation(ctx.state, args.allocation, "args.allocation")
+    year = _open_year(ctx.state, allocation.year, f"allocation {allocation.id}")
     delta = _change(allocation.amount_fen, args.amount_fen)
     if args.amount_fen < allocation.committed_fen:
         raise ModuleError("funds.below_committed", where="args.amount_fen", got=args.amount_fen,
                           expected=f"at least the {allocation.committed_fen} fen already committed "
                                    f"from allocation {allocation.id}")
-    appropriation = _appropriation(ctx, allocation.appropriation, f"allocation {allocation.id}")
-    if delta > 0:
-        _second_department(ctx, year, args.amount_fen, f"allocation {allocation.id}")
-        _within_appropriation(appropriation, delta, "args.amount_fen")
+    appropriation = existing_appropriation(ctx.state, allocation.appropriation, f"allocation {allocation.id}")
+    _within_appropriation(appropriation, delta, "args.amount_fen")   # a cut is always within
     ctx.save(allocation_key(allocation.id), msgspec.structs.replace(allocation, amount_fen=args.amount_fen))
     _shift_allocated(ctx, appropriation, allocation.programme, delta)
     ctx.emit(NAME, "allocation_adjusted", allocation.programme, allocation=allocation.id, year=year.year,
@@ -294,14 +312,12 @@ def apply_adjust_allocation(ctx: Context, args: AdjustAllocation) -> None:
 def apply_commit(ctx: Context, args: Commit) -> None:
     """Commit part of an allocation to a contract with a payee; only the programme's department may."""
     _unused(ctx, commitment_key(args.commitment), "args.commitment", args.commitment)
-    allocation = _allocation(ctx, args.allocation, "args.allocation")
-    year = _open_year(ctx, allocation.year, f"allocation {allocation.id}")
-    _department_only(ctx, allocation.programme, allocation.department)
+    allocation = existing_allocation(ctx.state, args.allocation, "args.allocation")
+    year = _open_year(ctx.state, allocation.year, f"allocation {allocation.id}")
     if membership.load_account(ctx.state, args.payee) is None and \
             membership.load_organisation(ctx.state, args.payee) is None:
         raise ModuleError("funds.unknown_payee", where="args.payee", got=args.payee,
                           expected="the id of a registered account or organisation (never a person's name)")
-    _second_department(ctx, year, args.amount_fen, f"commitment {args.commitment}")
     _within_allocation(allocation, args.amount_fen, "args.amount_fen")
     ctx.save(commitment_key(args.commitment), Commitment(args.commitment, allocation.id, allocation.appropriation,
                                                          allocation.programme, year.year, args.payee, args.contract,
@@ -320,10 +336,8 @@ def apply_adjust_commitment(ctx: Context, args: AdjustCommitment) -> None:
         raise ModuleError("funds.below_disbursed", where="args.amount_fen", got=args.amount_fen,
                           expected=f"at least the {commitment.disbursed_fen} fen already paid "
                                    f"under commitment {commitment.id}")
-    allocation = _allocation(ctx, commitment.allocation, f"commitment {commitment.id}")
-    if delta > 0:
-        _second_department(ctx, year, args.amount_fen, f"commitment {commitment.id}")
-        _within_allocation(allocation, delta, "args.amount_fen")
+    allocation = existing_allocation(ctx.state, commitment.allocation, f"commitment {commitment.id}")
+    _within_allocation(allocation, delta, "args.amount_fen")   # a cut is always within
     ctx.save(commitment_key(commitment.id),
              msgspec.structs.replace(commitment, amount_fen=args.amount_fen, amendment=args.amendment))
     _shift_committed(ctx, allocation, delta)
@@ -337,7 +351,7 @@ def apply_cancel_commitment(ctx: Context, args: CancelCommitment) -> None:
     released = commitment.amount_fen - commitment.disbursed_fen
     ctx.save(commitment_key(commitment.id),
              msgspec.structs.replace(commitment, amount_fen=commitment.disbursed_fen, status=CANCELLED))
-    _shift_committed(ctx, _allocation(ctx, commitment.allocation, f"commitment {commitment.id}"), -released)
+    _release(ctx, commitment, released)
     ctx.emit(NAME, "commitment_cancelled", commitment.programme, commitment=commitment.id, year=year.year,
              released_fen=released, paid_fen=commitment.disbursed_fen, reason=args.reason)
 
@@ -355,7 +369,6 @@ def apply_disburse(ctx: Context, args: Disburse) -> None:
     if paid_by is not None:
         raise ModuleError("funds.invoice_already_paid", where="args.invoice", got=args.invoice.hex(),
                           expected=f"an invoice not paid before (disbursement {paid_by.decode()} paid it)")
-    _second_department(ctx, year, args.amount_fen, f"disbursement {args.disbursement}")
     unpaid = commitment.amount_fen - commitment.disbursed_fen
     if args.amount_fen > unpaid:
         raise ModuleError("funds.exceeds_commitment", where="args.amount_fen", got=args.amount_fen,
@@ -382,70 +395,37 @@ def apply_reverse_disbursement(ctx: Context, args: ReverseDisbursement) -> None:
     Under an open commitment the amount becomes payable again; under a cancelled one it returns to the
     allocation.
     """
-    disbursement = ctx.load(disbursement_key(args.disbursement), Disbursement)
-    if disbursement is None:
-        raise ModuleError("funds.unknown_disbursement", where="args.disbursement", got=args.disbursement,
-                          expected="the id of a disbursement")
+    disbursement = existing_disbursement(ctx.state, args.disbursement, "args.disbursement")
     if disbursement.reversed_at:
         raise ModuleError("funds.already_reversed", where="args.disbursement", got=args.disbursement,
                           expected=f"a payment not reversed (this one was at height {disbursement.reversed_at})")
-    year = _open_year(ctx, disbursement.year, f"disbursement {disbursement.id}")
-    programme = _programme(ctx, disbursement.programme, f"disbursement {disbursement.id}")
-    _department_only(ctx, programme.id, programme.department)
+    year = _open_year(ctx.state, disbursement.year, f"disbursement {disbursement.id}")
     amount = disbursement.amount_fen
     ctx.save(disbursement_key(disbursement.id), msgspec.structs.replace(
         disbursement, reversed_at=ctx.block.height, reversal_reason=args.reason))
     ctx.state.delete(invoice_key(disbursement.invoice))
     commitment = _shift(ctx, commitment_key(disbursement.commitment), Commitment, disbursed_fen=-amount)
     _shift(ctx, allocation_key(disbursement.allocation), Allocation, spent_fen=-amount)
-    _shift(ctx, programme_key(programme.id), Programme, spent_fen=-amount)
+    _shift(ctx, programme_key(disbursement.programme), Programme, spent_fen=-amount)
     _shift(ctx, year_key(year.year), FiscalYear, spent_fen=-amount)
     # A cancelled commitment keeps only what was paid: the returned money goes back to the allocation.
     released = amount if commitment.status == CANCELLED else 0
     if released:
         _shift(ctx, commitment_key(commitment.id), Commitment, amount_fen=-released)
-        _shift_committed(ctx, _allocation(ctx, commitment.allocation, f"commitment {commitment.id}"), -released)
-    ctx.emit(NAME, "disbursement_reversed", programme.id, disbursement=disbursement.id, seq=disbursement.seq,
+        _release(ctx, commitment, released)
+    ctx.emit(NAME, "disbursement_reversed", disbursement.programme, disbursement=disbursement.id, seq=disbursement.seq,
              commitment=disbursement.commitment, year=year.year, amount_fen=amount, released_fen=released,
              reason=args.reason)
 
 
 # --- the rules shared by several actions ------------------------------------------------------------------
 
-def _open_year(ctx: Context, number: int, where: str) -> FiscalYear:
-    year = load_year(ctx.state, number)
-    if year is None:
-        raise ModuleError("funds.unknown_year", where=where, got=number,
-                          expected="a fiscal year opened by the finance bureau")
+def _open_year(state: StateView, number: int, where: str) -> FiscalYear:
+    year = existing_year(state, number, where)
     if year.status != OPEN:
         raise ModuleError("funds.year_closed", where=where, got=f"fiscal year {number}, closed at height "
                           f"{year.closed_at}", expected="an open fiscal year")
     return year
-
-
-def _department_only(ctx: Context, programme: str, department: str) -> None:
-    """Only the programme's own department commits and pays its money (its role is checked by the policy)."""
-    if ctx.sender.organisation != department:
-        raise ModuleError("auth.not_permitted", where="sender", got=f"{ctx.sender.id} ({ctx.sender.organisation})",
-                          expected=f"an account of {department}, the department of programme {programme}")
-
-
-def _second_department(ctx: Context, year: FiscalYear, amount: int, what: str) -> None:
-    """Above the year's threshold, an admin or auditor of an organisation other than the sender's must endorse.
-
-    A rule that depends on the amount cannot be a static policy, so it is checked here; it fails with the
-    code and the kind of facts `policy.check_policy` gives.
-    """
-    if amount <= year.threshold_fen:
-        return
-    if any(e.organisation != ctx.sender.organisation and e.has_role(*ENDORSER_ROLES) for e in ctx.endorsers):
-        return
-    parties = ", ".join(f"{p.id} ({p.organisation})" for p in (ctx.sender, *ctx.endorsers))
-    raise ModuleError("auth.missing_endorsement", where="endorsements",
-                      got=f"signed by {parties}; missing an admin or auditor of an organisation other than "
-                          f"{ctx.sender.organisation}",
-                      expected=f"a second department's endorsement for {what} of {amount} fen, above the "
-                               f"threshold of {year.threshold_fen} fen of fiscal year {year.year}")
 
 
 def _within_year_total(year: FiscalYear, increase: int) -> None:
@@ -481,13 +461,8 @@ def _change(old: int, new: int) -> int:
 
 def _open_commitment(ctx: Context, commitment_id: str) -> tuple[Commitment, FiscalYear]:
     """Load a commitment its department may still act on: in an open year, not cancelled."""
-    commitment = ctx.load(commitment_key(commitment_id), Commitment)
-    if commitment is None:
-        raise ModuleError("funds.unknown_commitment", where="args.commitment", got=commitment_id,
-                          expected="the id of a commitment")
-    year = _open_year(ctx, commitment.year, f"commitment {commitment_id}")
-    programme = _programme(ctx, commitment.programme, f"commitment {commitment_id}")
-    _department_only(ctx, programme.id, programme.department)
+    commitment = existing_commitment(ctx.state, commitment_id, "args.commitment")
+    year = _open_year(ctx.state, commitment.year, f"commitment {commitment_id}")
     if commitment.status == CANCELLED:
         raise ModuleError("funds.commitment_cancelled", where="args.commitment", got=commitment_id,
                           expected="a commitment not cancelled")
@@ -500,6 +475,11 @@ def _shift_allocated(ctx: Context, appropriation: Appropriation, programme: str,
     _shift(ctx, appropriation_key(appropriation.id), Appropriation, allocated_fen=delta)
     _shift(ctx, programme_key(programme), Programme, budget_fen=delta)
     _shift(ctx, year_key(appropriation.year), FiscalYear, allocated_fen=delta)
+
+
+def _release(ctx: Context, commitment: Commitment, amount: int) -> None:
+    """Return `amount` fen of a commitment to its allocation."""
+    _shift_committed(ctx, existing_allocation(ctx.state, commitment.allocation, f"commitment {commitment.id}"), -amount)
 
 
 def _shift_committed(ctx: Context, allocation: Allocation, delta: int) -> None:
@@ -523,27 +503,6 @@ def _unused(ctx: Context, key: bytes, where: str, ref: str) -> None:
         raise ModuleError("funds.id_taken", where=where, got=ref, expected="an id no record of this kind has used")
 
 
-def _appropriation(ctx: Context, ref: str, where: str) -> Appropriation:
-    found = ctx.load(appropriation_key(ref), Appropriation)
-    if found is None:
-        raise ModuleError("funds.unknown_appropriation", where=where, got=ref, expected="the id of an appropriation")
-    return found
-
-
-def _programme(ctx: Context, ref: str, where: str) -> Programme:
-    found = load_programme(ctx.state, ref)
-    if found is None:
-        raise ModuleError("funds.unknown_programme", where=where, got=ref, expected="the id of a programme")
-    return found
-
-
-def _allocation(ctx: Context, ref: str, where: str) -> Allocation:
-    found = ctx.load(allocation_key(ref), Allocation)
-    if found is None:
-        raise ModuleError("funds.unknown_allocation", where=where, got=ref, expected="the id of an allocation")
-    return found
-
-
 def _year_event_key(year: int) -> str:
     # Programme ids never contain "/", so year keys and programme keys of events cannot collide.
     return f"year/{year}"
@@ -552,17 +511,23 @@ def _year_event_key(year: int) -> str:
 MODULE = Module.of(NAME, [
     Action("open_year", OpenYear, apply_open_year, "Open a fiscal year with its approval threshold.", FINANCE),
     Action("close_year", CloseYear, apply_close_year, "Close a fiscal year whose commitments are settled.", FINANCE),
-    Action("appropriate", Appropriate, apply_appropriate, "Record an appropriation from the budget.", FINANCE),
+    Action("appropriate", Appropriate, apply_appropriate, "Record an appropriation from the budget.",
+           FINANCE_ABOVE_THRESHOLD, appropriation_facts),
     Action("adjust_appropriation", AdjustAppropriation, apply_adjust_appropriation,
-           "Change an appropriation's amount.", FINANCE),
+           "Change an appropriation's amount.", FINANCE_ABOVE_THRESHOLD, appropriation_change_facts),
     Action("create_programme", CreateProgramme, apply_create_programme, "Create a department's programme.", FINANCE),
-    Action("allocate", Allocate, apply_allocate, "Allocate part of an appropriation to a programme.", FINANCE),
-    Action("adjust_allocation", AdjustAllocation, apply_adjust_allocation, "Change an allocation's amount.", FINANCE),
-    Action("commit", Commit, apply_commit, "Commit part of an allocation to a contract.", DEPARTMENT),
-    Action("adjust_commitment", AdjustCommitment, apply_adjust_commitment, "Amend a contract's amount.", DEPARTMENT),
+    Action("allocate", Allocate, apply_allocate, "Allocate part of an appropriation to a programme.",
+           FINANCE_ABOVE_THRESHOLD, allocation_facts),
+    Action("adjust_allocation", AdjustAllocation, apply_adjust_allocation, "Change an allocation's amount.",
+           FINANCE_ABOVE_THRESHOLD, allocation_change_facts),
+    Action("commit", Commit, apply_commit, "Commit part of an allocation to a contract.",
+           DEPARTMENT_ABOVE_THRESHOLD, commitment_facts),
+    Action("adjust_commitment", AdjustCommitment, apply_adjust_commitment, "Amend a contract's amount.",
+           DEPARTMENT_ABOVE_THRESHOLD, commitment_change_facts),
     Action("cancel_commitment", CancelCommitment, apply_cancel_commitment, "Cancel a contract's unpaid part.",
-           DEPARTMENT),
-    Action("disburse", Disburse, apply_disburse, "Pay a contract's payee against an invoice.", DEPARTMENT),
+           DEPARTMENT, cancellation_facts),
+    Action("disburse", Disburse, apply_disburse, "Pay a contract's payee against an invoice.",
+           DEPARTMENT_ABOVE_THRESHOLD, payment_facts),
     Action("reverse_disbursement", ReverseDisbursement, apply_reverse_disbursement,
-           "Record that a payment came back.", DEPARTMENT),
+           "Record that a payment came back.", DEPARTMENT, reversal_facts),
 ])

@@ -32,7 +32,7 @@ from __future__ import annotations
 import msgspec
 
 from civichain.codec import decode
-from civichain.modules.base import StateView
+from civichain.modules.base import ModuleError, StateView
 
 OPEN, CLOSED, CANCELLED = "open", "closed", "cancelled"
 REF_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"      # the ids of records: never "/", which separates key parts
@@ -203,6 +203,51 @@ def load_year(state: StateView, year: int) -> FiscalYear | None:
 def load_programme(state: StateView, programme: str) -> Programme | None:
     """Return a programme, or None."""
     return _load(state, programme_key(programme), Programme, f"programme {programme}")
+
+
+def existing_year(state: StateView, year: int, where: str) -> FiscalYear:
+    """Return a fiscal year. Raises `funds.unknown_year`."""
+    found = load_year(state, year)
+    if found is None:
+        raise ModuleError("funds.unknown_year", where=where, got=year,
+                          expected="a fiscal year opened by the finance bureau")
+    return found
+
+
+def existing_appropriation(state: StateView, ref: str, where: str) -> Appropriation:
+    """Return an appropriation. Raises `funds.unknown_appropriation`."""
+    return _existing(state, appropriation_key(ref), Appropriation, "funds.unknown_appropriation", where, ref)
+
+
+def existing_programme(state: StateView, ref: str, where: str) -> Programme:
+    """Return a programme. Raises `funds.unknown_programme`."""
+    return _existing(state, programme_key(ref), Programme, "funds.unknown_programme", where, ref)
+
+
+def existing_allocation(state: StateView, ref: str, where: str) -> Allocation:
+    """Return an allocation. Raises `funds.unknown_allocation`."""
+    return _existing(state, allocation_key(ref), Allocation, "funds.unknown_allocation", where, ref)
+
+
+def existing_commitment(state: StateView, ref: str, where: str) -> Commitment:
+    """Return a commitment. Raises `funds.unknown_commitment`."""
+    return _existing(state, commitment_key(ref), Commitment, "funds.unknown_commitment", where, ref)
+
+
+def existing_disbursement(state: StateView, ref: str, where: str) -> Disbursement:
+    """Return a disbursement. Raises `funds.unknown_disbursement`."""
+    return _existing(state, disbursement_key(ref), Disbursement, "funds.unknown_disbursement", where, ref)
+
+
+def _existing(state: StateView, key: bytes, kind: type, code: str, where: str, ref: str):
+    found = _load(state, key, kind, ref)
+    if found is None:
+        raise ModuleError(code, where=where, got=ref, expected=f"the id of {_article(kind.__name__.lower())}")
+    return found
+
+
+def _article(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _load(state: StateView, key: bytes, kind: type, where: str):

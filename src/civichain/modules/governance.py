@@ -35,6 +35,7 @@ import msgspec
 from civichain.codec import CodecError, decode, encode
 from civichain.modules import membership
 from civichain.modules.base import Action, Args, Context, HookContext, Module, ModuleError, StateView
+from civichain.modules.policy import Party, Policy
 from civichain.types.genesis import AppGenesis
 
 NAME = "governance"
@@ -46,6 +47,20 @@ NEXT_ID_KEY = b"governance/next_proposal"
 PROPOSAL_PREFIX = b"governance/proposal/"
 AGENDA_PREFIX = b"governance/agenda/"
 KindName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z_]{0,31}$")]
+# The codes this module's actions and proposals give (the `governance.*` codes of membership.py included), in
+# their ABCI numbering order (400, 401, ...): append only.
+ERROR_CODES = (
+    "governance.not_admin", "governance.unknown_kind", "governance.bad_payload", "governance.bad_expiry",
+    "governance.bad_execution_height", "governance.unknown_proposal", "governance.proposal_expired",
+    "governance.proposal_closed", "governance.not_eligible", "governance.already_voted",
+    "governance.organisation_exists", "governance.bad_account_id", "governance.account_exists",
+    "governance.unknown_organisation", "governance.already_suspended", "governance.not_suspended",
+    "governance.no_organisation_left", "governance.organisation_suspended", "governance.duplicate_validator",
+    "governance.unknown_validator", "governance.no_validator_left", "governance.duplicate_node",
+    "governance.unknown_observer", "governance.unknown_param", "governance.bad_param",
+)
+# Admins speak for their organisation (a suspended organisation's accounts are refused at admission).
+BY_ADMIN = Policy(performer=Party(role=ADMIN), refusal="governance.not_admin")
 
 
 class GovernanceParams(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=True):
@@ -200,7 +215,6 @@ def _claim_genesis_node(nodes: set[str], node_id: str, where: str) -> None:
 
 def apply_propose(ctx: Context, args: Propose) -> None:
     """Make a proposal, approved by the sender's organisation. Only admins of an active organisation may."""
-    _require_admin(ctx)
     kind = _kind(args.kind)
     payload = _decode_payload(kind, args.kind, bytes(args.payload))
     params, height = params_of(ctx.state), ctx.block.height
@@ -225,7 +239,6 @@ def apply_propose(ctx: Context, args: Propose) -> None:
 
 def apply_vote(ctx: Context, args: Vote) -> None:
     """Cast the sender's organisation's vote. Only its admins may, once per organisation, before expiry."""
-    _require_admin(ctx)
     proposal = load_proposal(ctx.state, args.proposal)
     if proposal is None:
         raise ModuleError("governance.unknown_proposal", where="args.proposal", got=args.proposal,
@@ -359,12 +372,6 @@ KINDS: dict[str, Kind] = {
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
-def _require_admin(ctx: Context) -> None:
-    if not ctx.sender.has_role(ADMIN):
-        raise ModuleError("governance.not_admin", where="sender", got=ctx.sender.id,
-                          expected="an admin of an active organisation")
-
-
 def _kind(name: str) -> Kind:
     kind = KINDS.get(name)
     if kind is None:
@@ -431,6 +438,8 @@ class _Scratch:
 
 
 MODULE = Module.of(NAME, init_genesis=apply_genesis, end_block=end_block, actions=[
-    Action("propose", Propose, apply_propose, "Propose a change to the network; the sender's organisation approves it."),
-    Action("vote", Vote, apply_vote, "Vote on an open proposal for the sender's organisation (once; votes are final)."),
+    Action("propose", Propose, apply_propose, "Propose a change to the network; the sender's organisation approves it.",
+           policy=BY_ADMIN),
+    Action("vote", Vote, apply_vote, "Vote on an open proposal for the sender's organisation (once; votes are final).",
+           policy=BY_ADMIN),
 ])

@@ -58,6 +58,18 @@ from civichain.modules.did import (
 from civichain.modules.policy import Party, Policy, either
 
 IDENTITY_OFFICER = "identity_officer"
+# The codes this module's actions give (credentials.py's and did.py's included), in their ABCI numbering order
+# (700, 701, ...): append only.
+ERROR_CODES = (
+    "identity.did_exists", "identity.key_in_use", "identity.bad_controllers", "identity.unknown_did",
+    "identity.did_deactivated", "identity.service_exists", "identity.bad_proof", "identity.key_exists",
+    "identity.too_many_keys", "identity.bad_purposes", "identity.unknown_key", "identity.last_key",
+    "identity.too_many_services", "identity.unknown_service", "identity.stale_version", "identity.not_controller",
+    "identity.not_capability_key", "identity.bad_key_proof", "identity.unknown_organisation",
+    "identity.organisation_suspended", "identity.issuer_exists", "identity.foreign_did", "identity.unknown_issuer",
+    "identity.issuer_withdrawn", "identity.not_issuer", "identity.schema_exists", "identity.bad_indices",
+    "identity.already_revoked", "identity.not_revoked",
+)
 REGISTRAR = Policy(performer=either(Party(role="admin"), Party(role=IDENTITY_OFFICER)))
 
 

@@ -7,7 +7,9 @@ fractions that sum to exactly one. A parcel has at most one current title; a tra
 ends it and issues the next, so the titles of a parcel form a chain. **Encumbrances** (mortgage, easement,
 lien) stay on the parcel until released; a blocking one stops transfers. A court **freezes** a parcel for a
 case and lifts the freeze; a frozen parcel changes neither owners nor shape. Subdivision and merger retire
-the old parcels and conserve area exactly. Documents (deeds, survey files, court orders) are SHA-256 digests.
+the old parcels and conserve area exactly. A registered parcel's location, land use or survey is **corrected**
+only with two authorities' approval (2 of the registrar, the tax bureau and the court). Documents (deeds,
+survey files, court orders) are SHA-256 digests.
 
 Who may do what is declared as data (`Policy`, modules/policy.py) and checked by execution before an action
 runs; the records a policy needs (the parcel, its current title, the encumbrance) are read first, so an
@@ -36,7 +38,7 @@ import msgspec
 from civichain.codec import decode, encode
 from civichain.modules.base import Action, Args, Context, Module, ModuleError, StateView
 from civichain.modules.membership import load_account
-from civichain.modules.policy import Party, Policy, Subjects, both
+from civichain.modules.policy import Facts, Party, Policy, Subjects, at_least, both
 from civichain.types import ACCOUNT_PATTERN
 
 NAME = "land"
@@ -47,7 +49,15 @@ LIEN = "lien"          # the encumbrance imposed, not granted: the owners need n
 MAX_OWNERS = 20        # keeps every event attribute within its 4,096 characters
 MAX_PARCELS = 20       # children of a subdivision, parcels of a merger
 EVENT_TYPES = ("registered", "title_issued", "transferred", "encumbered", "encumbrance_released", "frozen",
-               "unfrozen", "subdivided", "merged")
+               "unfrozen", "subdivided", "merged", "corrected")
+# The codes this module's actions give, in their ABCI numbering order (500, 501, ...): append only.
+ERROR_CODES = (
+    "land.parcel_exists", "land.unknown_parcel", "land.parcel_retired", "land.title_exists", "land.no_title",
+    "land.stale_title", "land.duplicate_owner", "land.bad_share", "land.shares_not_whole", "land.unknown_account",
+    "land.no_change", "land.parcel_frozen", "land.encumbered", "land.unknown_encumbrance",
+    "land.encumbrance_released", "land.already_frozen", "land.not_frozen", "land.duplicate_parcel",
+    "land.area_not_conserved", "land.owners_differ", "land.land_use_differs",
+)
 
 # Land-use classes: the first level of GB/T 21010 (土地利用现状分类).
 LandUse = Literal["cropland", "garden", "forest", "grassland", "commercial", "industrial_storage", "residential",
@@ -239,6 +249,17 @@ class Merge(Args, kw_only=True):
     parcels: Annotated[tuple[ParcelId, ...], msgspec.Meta(min_length=2, max_length=MAX_PARCELS)]
 
 
+class CorrectParcel(Args, kw_only=True):
+    """Arguments of `land.correct_parcel`: the parcel's corrected location, land use and survey (boundary), and
+    the digest of the document the correction rests on (a re-survey, a court judgment, a tax assessment)."""
+
+    boundary: Digest
+    document: Digest
+    land_use: LandUse
+    location: Location
+    parcel: ParcelId
+
+
 # --- queries ----------------------------------------------------------------------------------------------
 
 def parcel_key(parcel: str) -> bytes:
@@ -302,33 +323,33 @@ def show_owners(owners: Iterable[Share]) -> str:
 
 # --- who the policies name as subjects (read before the policy is checked) --------------------------------
 
-def transfer_subjects(state: StateView, args: Transfer) -> frozenset[str]:
+def transfer_subjects(state: StateView, args: Transfer) -> Facts:
     """The current owners (who give) and the new owners (who receive): a transfer is applied for jointly."""
     _, title = _current(state, args.parcel, args.title)
-    return frozenset([*(s.owner for s in title.owners), *(o.owner for o in args.owners)])
+    return Facts(subjects=frozenset([*(s.owner for s in title.owners), *(o.owner for o in args.owners)]))
 
 
-def owner_subjects(state: StateView, args: Subdivide) -> frozenset[str]:
+def owner_subjects(state: StateView, args: Subdivide) -> Facts:
     """The owners of the parcel's current title."""
     parcel = _titled_parcel(state, args.parcel, "args.parcel")
-    return frozenset(s.owner for s in _title(state, parcel.title).owners)
+    return Facts(subjects=frozenset(s.owner for s in _title(state, parcel.title).owners))
 
 
-def encumbrance_subjects(state: StateView, args: AddEncumbrance) -> frozenset[str]:
+def encumbrance_subjects(state: StateView, args: AddEncumbrance) -> Facts:
     """The holder, and for a mortgage or easement (granted by the owners, unlike a lien) every owner."""
     parcel = _titled_parcel(state, args.parcel, "args.parcel")
     owners = () if args.kind == LIEN else tuple(s.owner for s in _title(state, parcel.title).owners)
-    return frozenset([args.holder, *owners])
+    return Facts(subjects=frozenset([args.holder, *owners]))
 
 
-def release_subjects(state: StateView, args: ReleaseEncumbrance) -> frozenset[str]:
+def release_subjects(state: StateView, args: ReleaseEncumbrance) -> Facts:
     """The holder of the encumbrance: only the one it favours gives it up."""
-    return frozenset([_encumbrance(state, args.encumbrance, "args.encumbrance").holder])
+    return Facts(subjects=frozenset([_encumbrance(state, args.encumbrance, "args.encumbrance").holder]))
 
 
-def merge_subjects(state: StateView, args: Merge) -> frozenset[str]:
+def merge_subjects(state: StateView, args: Merge) -> Facts:
     """Every owner of every parcel merged."""
-    return frozenset(s.owner for _, title in _merge_sources(state, args) for s in title.owners)
+    return Facts(subjects=frozenset(s.owner for _, title in _merge_sources(state, args) for s in title.owners))
 
 
 # --- actions ----------------------------------------------------------------------------------------------
@@ -501,6 +522,25 @@ def apply_merge(ctx: Context, args: Merge) -> None:
     _emit_title(ctx, new)
 
 
+def apply_correct_parcel(ctx: Context, args: CorrectParcel) -> None:
+    """Correct a registered parcel's location, land use or survey; its area changes only by subdivision and merger.
+
+    A correction is approved by two authorities (`CORRECTION`): the registrar and the tax bureau (a land use
+    that was recorded wrongly changes the tax) or the court (a judgment). Raises `land.unknown_parcel`,
+    `land.parcel_retired`, `land.parcel_frozen`, `land.no_change`.
+    """
+    parcel = _active_parcel(ctx.state, args.parcel, "args.parcel")
+    _check_not_frozen(parcel, "args.parcel")
+    corrected = msgspec.structs.replace(parcel, location=args.location, land_use=args.land_use, boundary=args.boundary)
+    if corrected == parcel:
+        raise ModuleError("land.no_change", where="args", got=f"the registered record of {parcel.id}",
+                          expected="a location, land use or boundary other than the registered ones")
+    ctx.save(parcel_key(parcel.id), corrected)
+    ctx.emit(NAME, "corrected", parcel.id, location=args.location, land_use=args.land_use,
+             boundary=args.boundary.hex(), document=args.document.hex(), previous_location=parcel.location,
+             previous_land_use=parcel.land_use, previous_boundary=parcel.boundary.hex())
+
+
 # --- checks -----------------------------------------------------------------------------------------------
 
 def _active_parcel(state: StateView, parcel_id: str, where: str) -> Parcel:
@@ -649,6 +689,8 @@ def _encumbrance(state: StateView, number: int, where: str = "") -> Encumbrance:
 BY_REGISTRAR = Policy(performer=REGISTRAR)
 BY_REGISTRAR_WITH_SUBJECTS = Policy(performer=REGISTRAR, endorsement=Subjects())
 BY_COURT = Policy(performer=COURT)
+# No single department bends a registered record: the registrar and one more authority, a different party.
+CORRECTION = Policy(performer=REGISTRAR, endorsement=at_least(2, REGISTRAR, TAX_BUREAU, COURT))
 
 MODULE = Module.of(NAME, [
     Action("register_parcel", RegisterParcel, apply_register_parcel, "Register a surveyed parcel.",
@@ -667,4 +709,7 @@ MODULE = Module.of(NAME, [
            policy=BY_REGISTRAR_WITH_SUBJECTS, subjects=owner_subjects),
     Action("merge", Merge, apply_merge, "Merge adjacent parcels of the same owners into one.",
            policy=BY_REGISTRAR_WITH_SUBJECTS, subjects=merge_subjects),
+    Action("correct_parcel", CorrectParcel, apply_correct_parcel,
+           "Correct a parcel's location, land use or survey (the registrar and the tax bureau or the court).",
+           policy=CORRECTION),
 ])

@@ -1,7 +1,8 @@
 """The notary: anchor a document's digest with a title, its issuer and metadata; revoke it; look it up.
 
 The document itself never goes on chain, only its SHA-256 digest. Anyone holding the document can hash it,
-look the digest up and check the anchoring transaction's inclusion proof against a checkpoint.
+look the digest up and check the anchoring transaction's inclusion proof against a checkpoint. Who may anchor
+and revoke is declared as data (`Policy`), refused with `notary.not_permitted`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,17 @@ from typing import Annotated
 
 import msgspec
 
-from civichain.modules.base import Action, Args, Context, Module, ModuleError
+from civichain.codec import decode
+from civichain.modules.base import Action, Args, Context, Module, ModuleError, StateView
+from civichain.modules.policy import Facts, Member, Party, Policy, either
 
 NAME = "notary"
 NOTARY_ROLES = ("notary", "admin")
+# The codes this module's actions give, in their ABCI numbering order (300, 301, ...): append only.
+ERROR_CODES = ("notary.not_permitted", "notary.already_anchored", "notary.not_found", "notary.already_revoked")
+# Any organisation's notaries and admins anchor; only those of the organisation that anchored it revoke.
+ANCHORING = Policy(performer=either(*(Party(role=r) for r in NOTARY_ROLES)), refusal="notary.not_permitted")
+REVOKING = Policy(performer=either(*(Member(role=r) for r in NOTARY_ROLES)), refusal="notary.not_permitted")
 Digest = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 MetaKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 MetaValue = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -54,11 +62,16 @@ def document_key(digest: bytes) -> bytes:
     return b"notary/doc/" + digest.hex().encode()
 
 
+def issuer_facts(state: StateView, args: Revoke) -> Facts:
+    """The organisation that anchored the document. Raises `notary.not_found`."""
+    return Facts(organisation=_notarization(state, args.digest).organisation)
+
+
 def apply_anchor(ctx: Context, args: Anchor) -> None:
-    """Anchor a document digest. Only notaries and admins may; a digest is anchored once."""
-    if not ctx.sender.has_role(*NOTARY_ROLES):
-        raise ModuleError("notary.not_permitted", where="sender", got=ctx.sender.id,
-                          expected=f"an account with a role among {list(NOTARY_ROLES)}")
+    """Anchor a document digest (notaries and admins: `ANCHORING`). A digest is anchored once.
+
+    Raises notary.already_anchored.
+    """
     key = document_key(args.digest)
     if ctx.state.get(key) is not None:
         raise ModuleError("notary.already_anchored", where="args.digest", got=args.digest.hex(),
@@ -70,22 +83,27 @@ def apply_anchor(ctx: Context, args: Anchor) -> None:
 
 
 def apply_revoke(ctx: Context, args: Revoke) -> None:
-    """Revoke a notarization. Only notaries and admins of the issuing organisation may."""
-    key = document_key(args.digest)
-    record = ctx.load(key, Notarization)
-    if record is None:
-        raise ModuleError("notary.not_found", where="args.digest", got=args.digest.hex(), expected="an anchored digest")
-    if record.organisation != ctx.sender.organisation or not ctx.sender.has_role(*NOTARY_ROLES):
-        raise ModuleError("notary.not_permitted", where="sender", got=ctx.sender.id,
-                          expected=f"a notary or admin of organisation {record.organisation}")
+    """Revoke a notarization (notaries and admins of the issuing organisation: `REVOKING`).
+
+    Raises notary.already_revoked.
+    """
+    record = _notarization(ctx.state, args.digest)
     if record.revoked_at is not None:
         raise ModuleError("notary.already_revoked", where="args.digest", got=args.digest.hex(),
                           expected="a notarization in force")
-    ctx.save(key, msgspec.structs.replace(record, revoked_at=ctx.block.height, revoked_reason=args.reason))
+    ctx.save(document_key(args.digest),
+             msgspec.structs.replace(record, revoked_at=ctx.block.height, revoked_reason=args.reason))
     ctx.emit(NAME, "revoked", args.digest.hex(), reason=args.reason)
 
 
+def _notarization(state: StateView, digest: bytes) -> Notarization:
+    raw = state.get(document_key(digest))
+    if raw is None:
+        raise ModuleError("notary.not_found", where="args.digest", got=digest.hex(), expected="an anchored digest")
+    return decode(raw, Notarization, where=f"notarization {digest.hex()}")
+
+
 MODULE = Module.of(NAME, [
-    Action("anchor", Anchor, apply_anchor, "Anchor a document's digest with a title and metadata."),
-    Action("revoke", Revoke, apply_revoke, "Revoke a notarized document."),
+    Action("anchor", Anchor, apply_anchor, "Anchor a document's digest with a title and metadata.", policy=ANCHORING),
+    Action("revoke", Revoke, apply_revoke, "Revoke a notarized document.", policy=REVOKING, subjects=issuer_facts),
 ])

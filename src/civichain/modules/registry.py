@@ -2,7 +2,10 @@
 
 Genesis names the organisations and their first accounts. An organisation's admins add accounts to it,
 suspend them and reinstate them; an account's key is rotated by the account itself or by an admin of its
-organisation. Every change emits an event keyed by the account id, so an account's history is its events.
+organisation. Who may do what is declared as data (`Policy`, modules/policy.py), checked by execution after
+the account named is read and before the action runs; the refusals keep this module's codes
+(`registry.not_admin`, `registry.rotation_not_permitted`). Every change emits an event keyed by the account
+id, so an account's history is its events.
 Execution reads account records (kept in `membership`, with the organisations) to check signatures and to
 know who a sender is; governance adds and suspends organisations.
 """
@@ -23,6 +26,7 @@ from civichain.modules.membership import (
     organisation_key,
     save_organisation,
 )
+from civichain.modules.policy import Facts, Member, Party, Policy, Subjects, either
 from civichain.types import ACCOUNT_PATTERN
 from civichain.types.genesis import AppGenesis
 
@@ -30,6 +34,17 @@ NAME = "registry"
 Role = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 AccountName = Annotated[str, msgspec.Meta(pattern=ACCOUNT_PATTERN, max_length=127)]
 ADMIN = "admin"
+# The codes this module's actions give, in their ABCI numbering order (200, 201, ...): append only.
+ERROR_CODES = (
+    "registry.not_admin", "registry.bad_account_id", "registry.account_exists", "registry.unknown_account",
+    "registry.cannot_suspend_self", "registry.already_suspended", "registry.not_suspended",
+    "registry.rotation_not_permitted", "registry.same_key",
+)
+# Who may: an admin adds accounts to its own organisation (the one the new account joins) and manages the
+# accounts of its organisation; an account's key is rotated by the account itself or by such an admin.
+OWN_ADMIN = Policy(performer=Party(role=ADMIN), refusal="registry.not_admin")
+ACCOUNT_ADMIN = Policy(performer=Member(role=ADMIN), refusal="registry.not_admin")
+ACCOUNT_OR_ADMIN = Policy(performer=either(Subjects(), Member(role=ADMIN)), refusal="registry.rotation_not_permitted")
 
 
 class AddAccount(Args, kw_only=True):
@@ -84,9 +99,17 @@ def apply_genesis(state: StateView, genesis: AppGenesis) -> None:
         state.set(account_key(acc.id), encode(record))
 
 
+def account_facts(state: StateView, args: SuspendAccount | ReinstateAccount | RotateKey) -> Facts:
+    """The account named (the subject) and its organisation. Raises `registry.unknown_account`."""
+    record = _existing_account(state, args.id)
+    return Facts(subjects=frozenset([record.id]), organisation=record.organisation)
+
+
 def apply_add_account(ctx: Context, args: AddAccount) -> None:
-    """Add an account to the sender's organisation. Only the organisation's admins may."""
-    _require_admin_of(ctx, ctx.sender.organisation)
+    """Add an account to the sender's organisation (its admins only: `OWN_ADMIN`).
+
+    Raises registry.bad_account_id, registry.account_exists.
+    """
     prefix = ctx.sender.organisation + "/"
     if not args.id.startswith(prefix):
         raise ModuleError("registry.bad_account_id", where="args.id", got=args.id,
@@ -100,8 +123,11 @@ def apply_add_account(ctx: Context, args: AddAccount) -> None:
 
 
 def apply_suspend_account(ctx: Context, args: SuspendAccount) -> None:
-    """Suspend an account: it can no longer send or endorse transactions."""
-    record = _account_for_admin(ctx, args.id)
+    """Suspend an account: it can no longer send or endorse transactions (its organisation's admins only).
+
+    Raises registry.cannot_suspend_self, registry.already_suspended.
+    """
+    record = _existing_account(ctx.state, args.id)
     if args.id == ctx.sender.id:
         raise ModuleError("registry.cannot_suspend_self", where="args.id", got=args.id,
                           expected="another account than the sender")
@@ -112,8 +138,8 @@ def apply_suspend_account(ctx: Context, args: SuspendAccount) -> None:
 
 
 def apply_reinstate_account(ctx: Context, args: ReinstateAccount) -> None:
-    """Reinstate a suspended account."""
-    record = _account_for_admin(ctx, args.id)
+    """Reinstate a suspended account (its organisation's admins only). Raises registry.not_suspended."""
+    record = _existing_account(ctx.state, args.id)
     if not record.suspended:
         raise ModuleError("registry.not_suspended", where="args.id", got=args.id, expected="a suspended account")
     ctx.save(account_key(args.id), msgspec.structs.replace(record, suspended=False))
@@ -121,18 +147,12 @@ def apply_reinstate_account(ctx: Context, args: ReinstateAccount) -> None:
 
 
 def apply_rotate_key(ctx: Context, args: RotateKey) -> None:
-    """Give an account a new public key. The account itself or an admin of its organisation may.
+    """Give an account a new public key (the account itself or an admin of its organisation: `ACCOUNT_OR_ADMIN`).
 
     Transactions signed with the old key no longer pass admission once this one is committed. Raises
-    registry.unknown_account, registry.rotation_not_permitted, registry.same_key.
+    registry.same_key.
     """
-    record = load_account(ctx.state, args.id)
-    if record is None:
-        raise ModuleError("registry.unknown_account", where="args.id", got=args.id, expected="a registered account")
-    own = ctx.sender.id == args.id
-    if not own and (ctx.sender.organisation != record.organisation or not ctx.sender.has_role(ADMIN)):
-        raise ModuleError("registry.rotation_not_permitted", where="sender", got=ctx.sender.id,
-                          expected=f"{args.id} itself or an admin of organisation {record.organisation}")
+    record = _existing_account(ctx.state, args.id)
     if args.public_key == record.public_key:
         raise ModuleError("registry.same_key", where="args.public_key", got=args.public_key.hex(),
                           expected="a key other than the account's current one")
@@ -141,26 +161,22 @@ def apply_rotate_key(ctx: Context, args: RotateKey) -> None:
              by=ctx.sender.id)
 
 
-def _account_for_admin(ctx: Context, account: str) -> AccountRecord:
-    record = load_account(ctx.state, account)
+def _existing_account(state: StateView, account: str) -> AccountRecord:
+    record = load_account(state, account)
     if record is None:
         raise ModuleError("registry.unknown_account", where="args.id", got=account, expected="a registered account")
-    _require_admin_of(ctx, record.organisation)
     return record
 
 
-def _require_admin_of(ctx: Context, organisation: str) -> None:
-    if ctx.sender.organisation != organisation or not ctx.sender.has_role(ADMIN):
-        raise ModuleError("registry.not_admin", where="sender", got=ctx.sender.id,
-                          expected=f"an admin of organisation {organisation}")
-
-
 MODULE = Module.of(NAME, init_genesis=apply_genesis, actions=[
-    Action("add_account", AddAccount, apply_add_account, "Add an account to the sender's organisation."),
-    Action("suspend_account", SuspendAccount, apply_suspend_account, "Suspend an account of the sender's organisation."),
-    Action("reinstate_account", ReinstateAccount, apply_reinstate_account, "Reinstate a suspended account."),
-    Action("rotate_key", RotateKey, apply_rotate_key, "Give an account a new key (the account or its admins)."),
+    Action("add_account", AddAccount, apply_add_account, "Add an account to the sender's organisation.",
+           policy=OWN_ADMIN),
+    Action("suspend_account", SuspendAccount, apply_suspend_account, "Suspend an account of the sender's organisation.",
+           policy=ACCOUNT_ADMIN, subjects=account_facts),
+    Action("reinstate_account", ReinstateAccount, apply_reinstate_account, "Reinstate a suspended account.",
+           policy=ACCOUNT_ADMIN, subjects=account_facts),
+    Action("rotate_key", RotateKey, apply_rotate_key, "Give an account a new key (the account or its admins).",
+           policy=ACCOUNT_OR_ADMIN, subjects=account_facts),
 ])
-
 
 __all__ = ["MODULE", "AccountRecord", "Organisation", "account_key", "load_account", "organisation_key"]
