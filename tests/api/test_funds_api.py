@@ -1,5 +1,6 @@
-"""The funds endpoints over a real store: a programme's summary, its payments page by page, a fiscal year;
-every record with a state proof that verifies, and 4xx JSON errors for what does not exist or is malformed."""
+"""The funds endpoints over a real store: a programme's summary, its payments page by page, a fiscal year, each
+record by id, a programme's history; every record with a state proof that verifies, every history entry with an
+inclusion proof, and 4xx JSON errors for what does not exist or is malformed."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import msgspec
 import pytest
 
 from civichain.api.server import create_app
-from civichain.client.proofs import check_state_answer
+from civichain.client.proofs import check_entry_inclusion, check_record, check_state_answer
 from civichain.modules.funds import CreateProgramme, ReverseDisbursement
+from civichain.modules.funds_records import Allocation, Appropriation, Commitment, Disbursement
 from civichain.node.config import NodeConfig
 from tests.api.test_governance_api import Api
 from tests.conftest import CHAIN, open_ledger, run_block
 from tests.ledger.test_governance_ledger import engine_validators
+from tests.api.test_land_api import checkpoint_of
 from tests.modules.fundsupport import YEAR, FundsChain
 
 
@@ -85,6 +88,40 @@ async def test_a_year_shows_its_totals_and_programmes_with_proofs(api):
     check_state_answer(b"funds/programme/roads", rest["programmes"][0]["state"])
 
 
+@pytest.mark.parametrize("path, kind, field, value", [
+    ("/v1/funds/appropriations/edu", Appropriation, "amount_fen", 500_000_000),
+    ("/v1/funds/allocations/a1", Allocation, "committed_fen", 90_000),
+    ("/v1/funds/commitments/c1", Commitment, "disbursed_fen", 12_000),
+    ("/v1/funds/disbursements/d3", Disbursement, "reversal_reason", "bank returned it"),
+])
+async def test_each_record_by_id_comes_with_its_proof(api, path, kind, field, value):
+    answer = (await api.get(path)).json()
+    record = check_record(answer["record"], answer["state"], kind)
+    assert getattr(record, field) == value
+    earlier = (await api.get(path, {"height": answer["state"]["height"] - 1})).json()
+    assert earlier["state"]["height"] == answer["state"]["height"] - 1
+
+
+async def test_a_programmes_history_is_every_movement_in_order_with_inclusion_proofs(api):
+    answer = (await api.get("/v1/funds/programmes/roads/history")).json()
+    types = [e["type"] for e in answer["entries"]]
+    assert types == ["programme_created", "allocated", "committed", *["disbursed"] * 5, "disbursement_reversed"]
+    checkpoint = await checkpoint_of(api, answer["checkpoint"]["height"])
+    for entry in answer["entries"]:
+        assert check_entry_inclusion(entry, checkpoint).body.module == "funds"
+    assert answer["entries"][4]["attributes"]["disbursement"] == "d2"
+    generic = (await api.get("/v1/history/funds/roads")).json()
+    assert generic["entries"] == answer["entries"] and generic["checkpoint"] == answer["checkpoint"]
+
+
+async def test_reads_at_a_past_height_prove_against_that_height(api):
+    now = (await api.get("/v1/funds/programmes/roads")).json()
+    before = (await api.get("/v1/funds/programmes/roads", {"height": now["state"]["height"] - 3})).json()
+    assert before["summary"]["payments"] < now["summary"]["payments"]
+    assert before["state"]["state_root"] == (await checkpoint_of(api, before["state"]["height"])).state_root.hex()
+    check_state_answer(b"funds/programme/roads", before["state"])
+
+
 @pytest.mark.parametrize("path, status, code", [
     ("/v1/funds/programmes/nope", 404, "funds.unknown_programme"),
     ("/v1/funds/programmes/nope/payments", 404, "funds.unknown_programme"),
@@ -93,6 +130,15 @@ async def test_a_year_shows_its_totals_and_programmes_with_proofs(api):
     ("/v1/funds/years/1999", 422, "api.bad_request"),
     ("/v1/funds/programmes/roads/payments?cursor=0", 422, "api.bad_request"),
     ("/v1/funds/programmes/roads/payments?limit=1000", 422, "api.bad_request"),
+    ("/v1/funds/appropriations/none", 404, "funds.unknown_appropriation"),
+    ("/v1/funds/allocations/none", 404, "funds.unknown_allocation"),
+    ("/v1/funds/commitments/none", 404, "funds.unknown_commitment"),
+    ("/v1/funds/disbursements/none", 404, "funds.unknown_disbursement"),
+    ("/v1/funds/disbursements/Bad%20Id", 422, "api.bad_request"),
+    ("/v1/funds/commitments/c1?height=0", 422, "api.bad_request"),
+    ("/v1/funds/programmes/nope/history", 404, "funds.unknown_programme"),
+    ("/v1/funds/programmes/roads/history?cursor=1.2", 422, "api.bad_request"),
+    ("/v1/funds/programmes/roads?height=999", 404, "ledger.no_such_block"),
 ])
 async def test_what_does_not_exist_or_is_malformed_gets_a_json_error(api, path, status, code):
     reply = await api.get(path)

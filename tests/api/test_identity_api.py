@@ -1,5 +1,5 @@
-"""The identity endpoints over a real store: DID resolution at past heights, histories, issuers and status
-lists, each answer with a proof that verifies."""
+"""The identity endpoints over a real store: DID resolution at past heights, the DID of a key, histories (each
+entry with its inclusion proof), issuers, schemas and status lists, each answer with a proof that verifies."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ import pytest
 
 from civichain.api.identity import base58btc
 from civichain.api.server import create_app
-from civichain.client.proofs import check_state_answer
-from civichain.modules.did import Service, did_of
+from civichain.client.proofs import check_entry_inclusion, check_record, check_state_answer
+from civichain.modules.credentials import IssuerRecord, RegisterSchema, SchemaRecord
+from civichain.modules.did import KeyBinding, Service, did_of
 from civichain.modules.identity import AddService, DeactivateDid, RotateKey
 from civichain.modules.registry import RotateKey as RotateAccountKey
 from civichain.node.config import NodeConfig
 from tests.api.test_governance_api import Api
+from tests.api.test_land_api import checkpoint_of
 from tests.conftest import CHAIN, make_signer, open_ledger, run_block
 from tests.ledger.test_governance_ledger import engine_validators
 from tests.modules.idsupport import FINANCE, LAND, IdChain, public, subject_key
 
+SCHEMA = bytes.fromhex("5c" * 32)                                               # block 13
 SERVICE = Service(endpoint="https://wallet.example/inbox", id="inbox", type="CredentialInbox")
 
 
@@ -55,6 +58,8 @@ def world(tmp_path_factory):
                                                                                 public_key=fresh.public_key)))  # 10
     finance_did = chain.create("finance seal", sender=chain.admins[FINANCE])     # 11
     chain.block(chain.register_issuer(FINANCE, "tax_receipt", finance_did))      # 12
+    chain.block(chain.tx(chain.issuer_officer, "identity", "register_schema",
+                         RegisterSchema(credential_type="land_certificate", digest=SCHEMA, title="Land certificate v1")))
     chain.ledger.store.close()
     config = NodeConfig.model_validate({
         "node": {"name": "node0", "organisation": "land-bureau"}, "abci": {"port": 1}, "api": {"port": 2},
@@ -77,7 +82,7 @@ async def test_a_did_resolves_at_each_height_to_the_document_then_with_a_proof(w
     assert [keys[f"v{h}"] for h in (2, 3, 4, 5, 6, None)] == [1, 2, 3, 3, 4, 4]
     assert keys[6] == [] and keys[None] == []
     latest = (await api.get(f"/v1/identity/dids/{did}")).json()
-    assert latest["height"] == 12 and latest["did_document_metadata"]["deactivated"] is True
+    assert latest["height"] == 13 and latest["did_document_metadata"]["deactivated"] is True
 
 
 async def test_the_w3c_form_of_a_document(world):
@@ -108,25 +113,31 @@ async def test_unknown_dids_and_heights(world):
     assert (await api.get(f"/v1/identity/dids/{did_of(bytes(32))}")).status_code == 404
 
 
-async def test_a_dids_history_comes_in_pages(world):
+async def test_a_dids_history_comes_in_pages_with_inclusion_proofs(world):
     api, _, did, _ = world
     first = (await api.get(f"/v1/identity/dids/{did}/history", {"limit": 3})).json()
     rest = (await api.get(f"/v1/identity/dids/{did}/history", {"limit": 3, "cursor": first["next_cursor"]})).json()
-    events = first["events"] + rest["events"]
+    events = first["entries"] + rest["entries"]
     assert [(e["type"], e["height"]) for e in events] == [("did_created", 2), ("key_rotated", 3), ("service_added", 4),
                                                           ("did_deactivated", 6)]
     assert rest["next_cursor"] is None and all(len(e["tx_id"]) == 64 for e in events)
     assert events[1]["attributes"]["previous_key"] == public(subject_key("alice")).hex()
     assert events[1]["attributes"]["version"] == "2"
+    checkpoint = await checkpoint_of(api, first["checkpoint"]["height"])
+    assert [check_entry_inclusion(e, checkpoint).body.action for e in events] == [
+        "create_did", "rotate_key", "add_service", "deactivate_did"]
 
 
-async def test_an_accounts_history(world):
+async def test_an_accounts_history_with_inclusion_proofs(world):
     api, chain, _, _ = world
     clerk = (await api.get(f"/v1/accounts/{chain.clerk.account}/history")).json()
-    assert [e["type"] for e in clerk["events"]] == ["key_rotated"] and clerk["events"][0]["height"] == 10
+    assert [e["type"] for e in clerk["entries"]] == ["key_rotated"] and clerk["entries"][0]["height"] == 10
+    check_entry_inclusion(clerk["entries"][0], await checkpoint_of(api, clerk["checkpoint"]["height"]))
     officer = (await api.get(f"/v1/accounts/{chain.officer.account}/history")).json()
-    assert [(e["type"], e["height"], e["attributes"]["roles"]) for e in officer["events"]] == [
+    assert [(e["type"], e["height"], e["attributes"]["roles"]) for e in officer["entries"]] == [
         ("account_added", 1, "identity_officer")]
+    unknown = await api.get("/v1/accounts/land-bureau/nobody/history")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "registry.unknown_account"
     account = (await api.get(f"/v1/accounts/{chain.clerk.account}")).json()   # the account route still answers
     assert account["account"]["public_key"] == make_signer(chain.clerk.account, "clerk 2027").public_key.hex()
 
@@ -158,3 +169,43 @@ async def test_a_status_list_with_its_issuer_both_proved_at_one_height(world):
     assert empty["status_list"] is None and "index" not in empty
     missing = await api.get(f"/v1/identity/status-lists/{LAND}/land_certificate", {"height": 7})
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "identity.unknown_issuer"
+
+
+async def test_the_did_a_key_belongs_to_and_when_it_was_retired(world):
+    api, _, did, _ = world
+    old = (await api.get(f"/v1/identity/keys/{public(subject_key('alice')).hex()}")).json()
+    binding = check_record(old["record"], old["state"], KeyBinding)
+    assert (binding.did, binding.key_id, binding.bound_at, binding.retired_at) == (did, "key-1", 2, 3)
+    before = (await api.get(f"/v1/identity/keys/{public(subject_key('alice')).hex()}", {"height": 2})).json()
+    assert before["record"]["retired_at"] is None and before["state"]["height"] == 2
+    unknown = await api.get(f"/v1/identity/keys/{'ab' * 32}")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "identity.unknown_key"
+
+
+async def test_a_schema_by_its_digest_and_one_issuer_each_with_its_proof(world):
+    api, _, _, issuer_did = world
+    schema = (await api.get(f"/v1/identity/schemas/{SCHEMA.hex()}")).json()
+    record = check_record(schema["record"], schema["state"], SchemaRecord)
+    assert (record.credential_type, record.organisation, record.registered_at) == ("land_certificate", LAND, 13)
+    issuer = (await api.get(f"/v1/identity/issuers/{LAND}/land_certificate")).json()
+    assert check_record(issuer["record"], issuer["state"], IssuerRecord).did == issuer_did
+    assert (await api.get(f"/v1/identity/issuers/{LAND}/land_certificate", {"height": 7})).status_code == 404
+
+
+@pytest.mark.parametrize("path, status, code", [
+    ("/v1/identity/keys/xyz", 400, "api.bad_id"),
+    ("/v1/identity/keys/" + "ab" * 33, 422, "api.bad_request"),
+    ("/v1/identity/schemas/" + "00" * 32, 404, "identity.unknown_schema"),
+    ("/v1/identity/schemas/zz", 400, "api.bad_id"),
+    ("/v1/identity/issuers/tax-bureau/tax_receipt", 404, "identity.unknown_issuer"),
+    ("/v1/identity/issuers/Tax/tax_receipt", 422, "api.bad_request"),
+    ("/v1/identity/dids/did:civic:" + "0" * 32 + "/history", 404, "identity.unknown_did"),
+    ("/v1/identity/dids/did:civic:xyz/history", 422, "api.bad_request"),
+    ("/v1/identity/issuers?height=0", 422, "api.bad_request"),
+    ("/v1/accounts/land-bureau/admin?height=99", 404, "ledger.no_such_block"),
+])
+async def test_bad_identity_requests_get_a_json_error(world, path, status, code):
+    reply = await (world[0]).get(path)
+    assert reply.status_code == status, reply.text
+    error = reply.json()["error"]
+    assert error["code"] == code and error["where"] and error["expected"]

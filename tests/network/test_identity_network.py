@@ -80,7 +80,7 @@ def test_a_did_is_created_rotated_resolved_at_both_heights_and_deactivated(netwo
                      service=Service(endpoint="https://wallet.example", id="inbox", type="CredentialInbox"))
     assert refused["status"] == "failed" and refused["receipt"]["code"] == "identity.did_deactivated"
     history = _http.get(f"{network.nodes[0].api_url}/v1/identity/dids/{did}/history").json()
-    assert [e["type"] for e in history["events"]] == ["did_created", "key_rotated", "did_deactivated"]
+    assert [e["type"] for e in history["entries"]] == ["did_created", "key_rotated", "did_deactivated"]
 
 
 def cli(*args: str, env: dict | None = None) -> str:

@@ -24,11 +24,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civichain import __version__
+from civichain.api.answers import (ApiError, EventCursor, Height, MAX_HEIGHT, answer_height, event_cursor, hex32,
+                                   inclusion_answer, state_answer)
 from civichain.api.history import add_history_routes
 from civichain.api.identity import add_identity_routes
 from civichain.api.land import add_land_routes
 from civichain.api.funds import add_funds_routes
 from civichain.api.metrics import instrument
+from civichain.api.modules import add_module_routes
 from civichain.codec import decode, to_plain
 from civichain.errors import CivicError
 from civichain.ledger.reads import LedgerReader, NotFound
@@ -52,16 +55,6 @@ BUSY_REFUSALS = {
     "endpoint is closed while node is catching up": "api.node_syncing",
 }
 RETRY_AFTER_S = 2
-
-
-class ApiError(CivicError):
-    """A request the API refuses (with `retry_after` s, a refusal for now: the same request may pass later)."""
-
-    def __init__(self, status: int, code: str, *, where: str, got: object, expected: str,
-                 retry_after: int | None = None) -> None:
-        super().__init__(code, where=where, got=got, expected=expected)
-        self.status = status
-        self.retry_after = retry_after
 
 
 class SubmitRequest(BaseModel):
@@ -169,8 +162,8 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
         return JSONResponse({"tx_id": tx_id, "status": "pending"}, status_code=202)
 
     @api.get("/v1/txs/{tx_id}", summary="A transaction with its status, receipt and inclusion proof")
-    def get_tx(tx_id: str) -> dict:
-        return _tx_answer(reader(), _hex32(tx_id, "tx_id"))
+    def get_tx(tx_id: str, height: Height = None) -> dict:
+        return _tx_answer(reader(), hex32(tx_id, "tx_id"), height)
 
     @api.get("/v1/blocks/latest", summary="The last committed block")
     def latest_block() -> dict:
@@ -182,13 +175,25 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
 
     @api.get("/v1/checkpoints/latest", summary="The latest checkpoint with the CometBFT signed header proving it")
     async def latest_checkpoint() -> dict:
+        return await checkpoint_answer(None)
+
+    @api.get("/v1/checkpoints/{height}",
+             summary="The checkpoint of a height with the CometBFT signed header (of the next height) proving it")
+    async def get_checkpoint(height: Annotated[int, PathParam(ge=1, le=MAX_HEIGHT)]) -> dict:
+        return await checkpoint_answer(height)
+
+    async def checkpoint_answer(wanted: int | None) -> dict:
         r = reader()
         status = await _rpc(engine, rpc_url, "status")
         engine_height = int(status["sync_info"]["latest_block_height"])
         # The header of height H+1 carries the app hash of block H.
-        height = min(r.latest().height, engine_height - 1)
-        if height < 1:
-            raise ApiError(404, "ledger.empty", where="checkpoint", got=height, expected="a committed block")
+        signed = min(r.latest().height, engine_height - 1)
+        if signed < 1:
+            raise ApiError(404, "ledger.empty", where="checkpoint", got=signed, expected="a committed block")
+        if wanted is not None and wanted > signed:
+            raise ApiError(404, "api.not_signed_yet", where="height", got=wanted,
+                           expected=f"a height whose next header is committed: 1 to {signed}")
+        height = signed if wanted is None else wanted
         commit = await _rpc(engine, rpc_url, "commit", height=str(height + 1))
         block = r.block(height)
         checkpoint = r.checkpoint(block)
@@ -206,53 +211,49 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
         return {"old_size": old, "new_size": new, "proof": [h.hex() for h in r.consistency(old, new)]}
 
     @api.get("/v1/state", summary="A state value (or its absence) with its proof, at a retained height")
-    def get_state(key: Annotated[str, Query(min_length=1, max_length=1024)],
-                  height: Annotated[int | None, Query(ge=0)] = None) -> dict:
+    def get_state(key: Annotated[str, Query(min_length=1, max_length=1024)], height: Height = None) -> dict:
         r = reader()
         at, value, proof, root = r.state_value(key.encode(), height)
-        return {"key": key, "height": at, "value": None if value is None else value.hex(), "state_root": root.hex(),
-                "proof": to_plain(proof)}
+        return state_answer(key.encode(), at, value, proof, root)
 
     @api.get("/v1/notary/{digest}", summary="A notarized document by its SHA-256 digest, with proofs")
-    def get_document(digest: str) -> dict:
+    def get_document(digest: str, height: Height = None) -> dict:
         r = reader()
-        digest_bytes = _hex32(digest, "digest")
-        at, value, proof, root = r.state_value(document_key(digest_bytes))
+        key = document_key(hex32(digest, "digest"))
+        at, value, proof, root = r.state_value(key, height)
         if value is None:
             raise NotFound("notary.not_found", where="digest", got=digest, expected="an anchored document digest")
         record = decode(value, Notarization, where="notarization")
-        return {"document": to_plain(record), "state": {"height": at, "state_root": root.hex(), "proof": to_plain(proof),
-                                                         "value": value.hex()},
-                "anchoring_tx": _tx_answer(r, record.tx_id)}
+        return {"document": to_plain(record), "state": state_answer(key, at, value, proof, root),
+                "anchoring_tx": _tx_answer(r, record.tx_id, at)}
 
     @api.get("/v1/events", summary="Events by module, type and key, oldest first, paginated by cursor")
     def get_events(module: Annotated[str, Query(max_length=32)], type: Annotated[str | None, Query(max_length=64)] = None,
                    key: Annotated[str | None, Query(max_length=4096)] = None,
-                   cursor: Annotated[str | None, Query(pattern=r"^\d+\.\d+\.\d+$")] = None,
-                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict:
-        after = tuple(int(p) for p in cursor.split(".")) if cursor else None
-        rows = reader().store.events(module, type, key, limit, after)
+                   cursor: EventCursor = None, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict:
+        rows = reader().store.events(module, type, key, limit, event_cursor(cursor))
         items = [{"module": m, "type": t, "key": k, "height": h, "position": p, "seq": s} for m, t, k, h, p, s in rows]
         next_cursor = f"{rows[-1][3]}.{rows[-1][4]}.{rows[-1][5]}" if len(rows) == limit else None
         return {"events": items, "next_cursor": next_cursor}
 
     @api.get("/v1/accounts/{account:path}", summary="An account: organisation, roles, key and next nonce, with proof")
-    def get_account(account: str) -> dict:
+    def get_account(account: Annotated[str, PathParam(max_length=127)], height: Height = None) -> dict:
         r = reader()
-        at, value, proof, root = r.state_value(account_key(account))
+        key = account_key(account)
+        at, value, proof, root = r.state_value(key, height)
         if value is None:
             raise NotFound("registry.unknown_account", where="account", got=account, expected="a registered account")
         record = decode(value, AccountRecord, where="account")
-        nonce_raw = r.store.get(nonce_key(account))
+        nonce_raw = r.store.get(nonce_key(account))     # the latest: what the account's next transaction needs
         return {"account": to_plain(record), "next_nonce": 0 if nonce_raw is None else decode(nonce_raw, int),
-                "state": {"height": at, "state_root": root.hex(), "proof": to_plain(proof), "value": value.hex()}}
+                "state": state_answer(key, at, value, proof, root)}
 
     @api.get("/v1/governance/proposals",
              summary="Governance proposals by id, oldest first, paginated by cursor; each with its state proof")
     def list_proposals(cursor: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
-                       limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict:
+                       limit: Annotated[int, Query(ge=1, le=100)] = 20, height: Height = None) -> dict:
         r = reader()
-        height = r.latest().height    # every proposal is read and proved at this one height
+        height = answer_height(r, height)    # every proposal is read and proved at this one height
         rows = r.store.scan(PROPOSAL_PREFIX, limit, proposal_key(cursor) if cursor else b"")
         proposals = []
         for key, _ in rows:
@@ -263,19 +264,19 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
         return {"height": height, "proposals": proposals, "next_cursor": next_cursor}
 
     @api.get("/v1/governance/proposals/{proposal}", summary="A governance proposal, its ballots and status, with proof")
-    def get_proposal(proposal: Annotated[int, PathParam(ge=1, le=2**63 - 1)]) -> dict:
+    def get_proposal(proposal: Annotated[int, PathParam(ge=1, le=2**63 - 1)], height: Height = None) -> dict:
         key = proposal_key(proposal)
-        at, value, proof, root = reader().state_value(key)
+        at, value, proof, root = reader().state_value(key, height)
         if value is None:
             raise NotFound("governance.unknown_proposal", where="proposal", got=proposal, expected="the id of a proposal")
         return _proposal_answer(key, at, value, proof, root)
 
     @api.get("/v1/governance/validators", summary="The validator set the chain records, with proof")
-    def get_validators() -> dict:
-        at, value, proof, root = reader().state_value(VALIDATORS_KEY)
+    def get_validators(height: Height = None) -> dict:
+        at, value, proof, root = reader().state_value(VALIDATORS_KEY, height)
         validators = ValidatorSet() if value is None else decode(value, ValidatorSet, where="validator set")
         return {"validators": to_plain(validators.validators), "total_power": validators.total_power(),
-                "state": _state_answer(VALIDATORS_KEY, at, value, proof, root)}
+                "state": state_answer(VALIDATORS_KEY, at, value, proof, root)}
 
     @api.get("/v1/status", summary="This node's view: last committed height and app hash")
     def get_status() -> dict:
@@ -306,6 +307,7 @@ def create_app(home: Path, config: NodeConfig) -> FastAPI:
     add_history_routes(api, reader)
     add_land_routes(api, reader)
     add_funds_routes(api, reader)
+    add_module_routes(api)
     return api
 
 
@@ -324,9 +326,14 @@ def add_evidence_routes(api: FastAPI, reader: Callable[[], LedgerReader]) -> Non
         return {"evidence": items, "next_cursor": next_cursor}
 
 
-def _tx_answer(r: LedgerReader, tx_id: bytes) -> dict:
+def _tx_answer(r: LedgerReader, tx_id: bytes, height: int | None = None) -> dict:
+    """A committed transaction with its receipt and its inclusion proof against the log of the checkpoint of
+    `height` (default: the latest). Raises NotFound `ledger.no_such_tx` for one committed after `height`."""
     view = r.tx(tx_id)
-    latest = r.latest()
+    latest = r.latest() if height is None else r.block(height)
+    if view.height > latest.height:
+        raise NotFound("ledger.no_such_tx", where="tx id", got=f"{tx_id.hex()} at height {latest.height}",
+                       expected=f"a transaction committed at or before height {latest.height}")
     answer: dict[str, Any] = {
         "tx_id": tx_id.hex(), "status": "committed" if view.receipt.ok else "failed", "height": view.height,
         "position": view.position, "tx": r.describe_tx(view.raw), "tx_bytes": view.raw.hex(),
@@ -335,11 +342,7 @@ def _tx_answer(r: LedgerReader, tx_id: bytes) -> dict:
     if view.log_index is None:
         answer["status"] = "refused"
         return answer
-    answer["inclusion"] = {
-        "log_index": view.log_index, "log_size": latest.log_size, "checkpoint_height": latest.height,
-        "log_root": latest.log_root.hex(),
-        "proof": [h.hex() for h in r.inclusion(view.log_index, latest.log_size)],
-    }
+    answer["inclusion"] = inclusion_answer(r, view.log_index, latest)
     return answer
 
 
@@ -358,12 +361,7 @@ def _proposal_answer(key: bytes, at: int, value: bytes, proof, root: bytes) -> d
     plain["payload"] = to_plain(decode(proposal.payload, KINDS[proposal.kind].schema, where="proposal payload"))
     plain["approvals"], plain["rejections"] = proposal.approvals(), proposal.rejections()
     plain["executes_at"] = proposal.due() if proposal.status == PASSED else None
-    return {"proposal": plain, "state": _state_answer(key, at, value, proof, root)}
-
-
-def _state_answer(key: bytes, at: int, value: bytes | None, proof, root: bytes) -> dict:
-    return {"key": key.decode(), "height": at, "state_root": root.hex(), "proof": to_plain(proof),
-            "value": None if value is None else value.hex()}
+    return {"proposal": plain, "state": state_answer(key, at, value, proof, root)}
 
 
 def _decode_bytes(text: str, encoding: str, where: str) -> bytes:
@@ -371,16 +369,6 @@ def _decode_bytes(text: str, encoding: str, where: str) -> bytes:
         return bytes.fromhex(text) if encoding == "hex" else base64.b64decode(text, validate=True)
     except (ValueError, binascii.Error):
         raise ApiError(400, "api.bad_encoding", where=where, got=text[:40], expected=f"{encoding} bytes") from None
-
-
-def _hex32(text: str, where: str) -> bytes:
-    try:
-        value = bytes.fromhex(text)
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        raise ApiError(400, "api.bad_id", where=where, got=text[:80], expected="64 hexadecimal digits")
-    return value
 
 
 def _error(status: int, code: str, where: str, got: object, expected: str) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import httpx
 
@@ -10,9 +11,11 @@ from civichain.errors import CivicError
 
 
 class ApiClientError(CivicError):
-    """The node answered with an error, or did not answer (`retry_after`: s to wait when it said "not now")."""
+    """The node answered with an error, or did not answer (`retry_after`: s to wait when it said "not now";
+    `status`: the HTTP status of the refusal, None when the node did not answer)."""
 
     retry_after: float | None = None
+    status: int | None = None
 
 
 class ApiClient:
@@ -47,14 +50,29 @@ class ApiClient:
     def block(self, height: int | None = None) -> dict:
         return self._call("GET", f"/v1/blocks/{height if height else 'latest'}")
 
-    def checkpoint(self) -> dict:
-        return self._call("GET", "/v1/checkpoints/latest")
+    def checkpoint(self, height: int | None = None) -> dict:
+        """Return the checkpoint of `height` (default: the latest) with the CometBFT signed header proving it."""
+        return self._call("GET", f"/v1/checkpoints/{height if height else 'latest'}")
 
     def document(self, digest_hex: str) -> dict:
         return self._call("GET", f"/v1/notary/{digest_hex}")
 
     def account(self, account: str) -> dict:
         return self._call("GET", f"/v1/accounts/{account}")
+
+    def get(self, path: str, params: dict | None = None) -> dict:
+        """Return the answer of GET `path` (a /v1 route) with query `params`."""
+        return self._call("GET", path, params=params)
+
+    def all_pages(self, fetch: Callable[[object], dict], key: str) -> list:
+        """Return every item under `key` of the pages `fetch(cursor)` returns, following their cursors."""
+        found, cursor = [], None
+        while True:
+            page = fetch(cursor)
+            found.extend(page[key])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return found
 
     def status(self) -> dict:
         return self._call("GET", "/v1/status")
@@ -66,13 +84,7 @@ class ApiClient:
 
     def all_proposals(self) -> list[dict]:
         """Return every governance proposal, oldest first, following the pages' cursors."""
-        found, cursor = [], None
-        while True:
-            page = self.proposals(cursor)
-            found.extend(page["proposals"])
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return found
+        return self.all_pages(self.proposals, "proposals")
 
     def proposal(self, proposal: int) -> dict:
         """Return a governance proposal with its state proof."""
@@ -93,6 +105,7 @@ class ApiClient:
             error = body.get("error", {})
             refusal = ApiClientError(error.get("code", f"http.{reply.status_code}"), where=error.get("where", path),
                                      got=error.get("got", ""), expected=error.get("expected", "a successful answer"))
+            refusal.status = reply.status_code
             if reply.status_code == 503 and reply.headers.get("Retry-After", "").isdigit():
                 refusal.retry_after = float(reply.headers["Retry-After"])
             raise refusal

@@ -28,13 +28,7 @@ class FundsClient(ApiClient):
 
     def all_payments(self, programme: str) -> list[dict]:
         """Return every payment of a programme, in order, following the pages' cursors."""
-        found, cursor = [], None
-        while True:
-            page = self.payments(programme, cursor)
-            found.extend(page["payments"])
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return found
+        return self.all_pages(lambda cursor: self.payments(programme, cursor), "payments")
 
     def year(self, year: int, cursor: str | None = None, limit: int = 100) -> dict:
         """Return a fiscal year (threshold, status, totals) and one page of its programmes."""

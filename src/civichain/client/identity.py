@@ -31,16 +31,6 @@ class IdentityClient(ApiClient):
         params = {**({"height": str(height)} if height else {}), **({"index": str(index)} if index is not None else {})}
         return self._call("GET", f"/v1/identity/status-lists/{organisation}/{credential_type}", params=params)
 
-    def all_pages(self, fetch, key: str) -> list[dict]:
-        """Return every item under `key` of the pages `fetch(cursor)` returns, following their cursors."""
-        found, cursor = [], None
-        while True:
-            page = fetch(cursor)
-            found.extend(page[key])
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return found
-
 
 def _page(cursor: str | None, limit: int) -> dict:
     return {"limit": str(limit), **({"cursor": cursor} if cursor else {})}

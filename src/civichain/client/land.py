@@ -11,41 +11,32 @@ from __future__ import annotations
 import msgspec
 
 from civichain.client.api import ApiClient
-from civichain.client.proofs import check_state_answer
-from civichain.codec import decode, to_plain
-from civichain.errors import CivicError
+from civichain.client.proofs import AnswerMismatch, check_record, require_answer
 from civichain.modules.land import Encumbrance, Parcel, Title, record_keys
 
+__all__ = ["AnswerMismatch", "check_parcel_answer", "check_record_answer", "full_history", "history", "parcel",
+           "title"]
 
-class AnswerMismatch(CivicError):
-    """An answer whose parts do not fit together (another root, a record that is not its proved value)."""
 
-
-def parcel(api: ApiClient, parcel_id: str) -> dict:
-    """Return a parcel with its title and encumbrances, each with its state proof (unchecked)."""
-    return api._call("GET", f"/v1/land/parcels/{parcel_id}")
+def parcel(api: ApiClient, parcel_id: str, height: int | None = None) -> dict:
+    """Return a parcel with its title and encumbrances, each with its state proof (unchecked), at `height`."""
+    return api.get(f"/v1/land/parcels/{parcel_id}", {"height": str(height)} if height else None)
 
 
 def history(api: ApiClient, parcel_id: str, cursor: str | None = None, limit: int = 100) -> dict:
     """Return one page of a parcel's history, oldest first, and the cursor of the next page."""
     params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
-    return api._call("GET", f"/v1/land/parcels/{parcel_id}/history", params=params)
+    return api.get(f"/v1/land/parcels/{parcel_id}/history", params)
 
 
 def full_history(api: ApiClient, parcel_id: str) -> list[dict]:
-    """Return every event of a parcel's history, oldest first, following the pages' cursors."""
-    events, cursor = [], None
-    while True:
-        page = history(api, parcel_id, cursor)
-        events.extend(page["events"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return events
+    """Return every entry of a parcel's history, oldest first, following the pages' cursors (unchecked)."""
+    return api.all_pages(lambda cursor: history(api, parcel_id, cursor), "entries")
 
 
 def title(api: ApiClient, number: int) -> dict:
     """Return a title (current or ended) with its state proof (unchecked)."""
-    return api._call("GET", f"/v1/land/titles/{number}")
+    return api.get(f"/v1/land/titles/{number}")
 
 
 def check_parcel_answer(answer: dict, state_root: bytes | None = None) -> Parcel:
@@ -55,11 +46,11 @@ def check_parcel_answer(answer: dict, state_root: bytes | None = None) -> Parcel
     """
     record = check_record_answer(answer["parcel"], Parcel)
     parts = [answer["parcel"], *([answer["title"]] if answer["title"] else []), *answer["encumbrances"]]
-    _require([p["state"]["key"].encode() for p in parts] == record_keys(record), "keys",
-             [p["state"]["key"] for p in parts], "the parcel, the title it names and each encumbrance it lists")
+    require_answer([p["state"]["key"].encode() for p in parts] == record_keys(record), "keys",
+                   [p["state"]["key"] for p in parts], "the parcel, the title it names and each encumbrance it lists")
     roots = {p["state"]["state_root"] for p in parts}
-    _require(len(roots) == 1 and (state_root is None or roots == {state_root.hex()}), "state_root", sorted(roots),
-             "one state root" + (f": {state_root.hex()}" if state_root else ""))
+    require_answer(len(roots) == 1 and (state_root is None or roots == {state_root.hex()}), "state_root",
+                   sorted(roots), "one state root" + (f": {state_root.hex()}" if state_root else ""))
     if answer["title"]:
         check_record_answer(answer["title"], Title)
     for part in answer["encumbrances"]:
@@ -69,15 +60,4 @@ def check_parcel_answer(answer: dict, state_root: bytes | None = None) -> Parcel
 
 def check_record_answer(answer: dict, kind: type[msgspec.Struct]) -> msgspec.Struct:
     """Verify one {"record", "state"} answer: its proof, and that the record shown is the value proved."""
-    state = answer["state"]
-    check_state_answer(state["key"].encode(), state)
-    _require(state["value"] is not None, state["key"], None, "a value, not a proof of absence")
-    record = decode(bytes.fromhex(state["value"]), kind, where=state["key"])
-    _require(to_plain(record) == answer["record"], state["key"], "a record that differs from the proved value",
-             "the record the proof proves")
-    return record
-
-
-def _require(condition: bool, where: str, got: object, expected: str) -> None:
-    if not condition:
-        raise AnswerMismatch("client.answer_mismatch", where=where, got=got, expected=expected)
+    return check_record(answer["record"], answer["state"], kind)

@@ -4,98 +4,47 @@ What a newcomer sees after `scripts/up`: the departments of a city keeping land 
 identities and notarized documents together. Everything is derived from the chain id and a seed, so the
 same network folder and seed give the same records. Bilingual (zh-CN and English) wherever a citizen reads.
 
-The records go in as phases: each phase's transactions are pre-signed (the demo accounts' keys are derived
-from the seed, never stored), sent to the nodes through CometBFT's RPC in batches, and waited for; a phase
-starts only once the one before it is committed, because it builds on it (a title needs its parcel, a
-transfer its title). Each phase reports how many transactions succeeded and the codes of any that failed.
+The records go in as phases (`submit.py`): each phase's transactions are pre-signed (the demo accounts' keys
+are derived from the seed, never stored), sent to the nodes through CometBFT's RPC in batches, and waited
+for; a phase starts only once the one before it is committed, because it builds on it (a title needs its
+parcel, a transfer its title, a schema its issuer), and transactions of different senders may reach a block
+in any order. Each phase reports how many transactions succeeded and the codes of any that failed.
+
+The network must hold the ten sample departments (`civichain init --organisations 10`); the seeder checks
+that first and names the missing ones (`demo.missing_departments`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import random
 import time
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from typing import Callable
 
 import httpx
-import msgspec
 
-from civichain.bench.load import Observation, submit, tx_hash, wait_all_committed, watch_commits
 from civichain.client.sample import load_signer
-from civichain.client.tx import Signer, build_body, sign
+from civichain.client.tx import Signer
 from civichain.crypto import ED25519_SHA256
-from civichain.modules.did import sign_operation
+from civichain.demo.data import DEPARTMENTS_NEEDED  # noqa: F401 (`civichain up --seed` checks a genesis with it)
+from civichain.demo.data import (
+    BANKS, DISTRICTS, DOCUMENTS, FUND_AREAS, ISSUERS, LAND_USES, PAYEES, PROGRAMMES, SIDES, STREETS, THRESHOLD_FEN,
+    YEAR, Plot, Scale, Step, check_departments,
+)
+from civichain.demo.submit import PhaseResult, PhaseSender
+from civichain.modules.credentials import ChangeStatus, RegisterIssuer, RegisterSchema
+from civichain.modules.did import Service, did_of, sign_operation
 from civichain.modules.funds import Allocate, Appropriate, Commit, CreateProgramme, Disburse, OpenYear
-from civichain.modules.identity import CreateDid
-from civichain.modules.land import AddEncumbrance, FreezeParcel, IssueTitle, OwnerShare, RegisterParcel, Transfer
+from civichain.modules.identity import CreateDid, RotateKey
+from civichain.modules.land import (
+    AddEncumbrance, ChildParcel, FreezeParcel, IssueTitle, Merge, OwnerShare, RegisterParcel, ReleaseEncumbrance,
+    Subdivide, Transfer,
+)
 from civichain.modules.notary import Anchor
 from civichain.modules.registry import AddAccount
 from civichain.node.network import Network
 
 Report = Callable[[str], None]
-
-DISTRICTS = [("东城区", "Dongcheng"), ("西城区", "Xicheng"), ("朝阳区", "Chaoyang"), ("海淀区", "Haidian"),
-             ("丰台区", "Fengtai"), ("石景山区", "Shijingshan"), ("通州区", "Tongzhou"), ("昌平区", "Changping")]
-STREETS = [("和平路", "Heping Road"), ("建设街", "Jianshe Street"), ("人民大道", "Renmin Avenue"),
-           ("长安街", "Chang'an Avenue"), ("学院路", "Xueyuan Road"), ("新华街", "Xinhua Street")]
-LAND_USES = ["residential"] * 6 + ["commercial", "garden", "public_service", "industrial_storage"]
-DOCUMENTS = [("出生医学证明", "Birth certificate"), ("婚姻登记证明", "Marriage registration record"),
-             ("不动产权证书", "Real estate title certificate"), ("营业执照", "Business licence"),
-             ("学历证明", "Diploma"), ("公证书（委托）", "Notarial certificate (power of attorney)"),
-             ("政府采购合同", "Public procurement contract"), ("审计报告", "Audit report")]
-BANKS = ["icbc", "ccb", "boc"]
-PAYEES = 20            # registered suppliers that contracts pay
-YEAR = 2026
-THRESHOLD_FEN = 2_000_000_000      # 20 million yuan: larger amounts need a second department's endorsement
-FUND_AREAS = [("education", "教育", "Education"), ("health", "卫生健康", "Health"), ("housing", "住房保障", "Housing"),
-              ("transport", "交通", "Transport"), ("civil", "民生服务", "Civil services")]
-PROGRAMMES = ["校舍改造 School renovation", "社区卫生站 Community clinics", "保障性住房 Affordable housing",
-              "道路养护 Road maintenance", "养老服务 Elderly care", "公共图书馆 Public libraries",
-              "排水改造 Drainage upgrade", "公园绿化 Park greening", "政务服务中心 Service centre",
-              "老旧小区改造 Old housing estates"]
-DEPARTMENTS_NEEDED = frozenset({"land-bureau", "finance-bureau", "civil-affairs", "notary-office", "tax-bureau",
-                                "court"})
-
-
-@dataclass(frozen=True)
-class Scale:
-    """How much the demo writes (the defaults are issue 4's data set)."""
-
-    residents: int = 400
-    parcels: int = 1_000
-    transfers: int = 300
-    mortgages: int = 150
-    identities: int = 500
-    documents: int = 300
-    programmes: int = 50
-    payments: int = 10_000
-
-    def scaled(self, factor: float) -> "Scale":
-        """The same data set, `factor` times as large (at least 2 of everything)."""
-        return Scale(**{name: max(2, int(getattr(self, name) * factor)) for name in self.__dataclass_fields__})
-
-
-@dataclass
-class Step:
-    """One transaction to make: who sends it, what it does, who endorses it."""
-
-    sender: str
-    module: str
-    action: str
-    args: msgspec.Struct
-    endorsers: tuple[str, ...] = ()
-
-
-@dataclass
-class PhaseResult:
-    name: str
-    submitted: int = 0
-    ok: int = 0
-    failed: Counter = field(default_factory=Counter)
-    seconds: float = 0.0
 
 
 class DemoSeeder:
@@ -106,8 +55,9 @@ class DemoSeeder:
         self.rng = random.Random(f"{network.chain_id}/{seed}")
         self.api = network.nodes[0].api_url
         self.signers: dict[str, Signer] = {}
-        self.nonces: dict[str, int] = {}
-        self.expires = 0
+        self.plots: dict[str, Plot] = {}
+        self.merged_into: dict[str, str] = {}      # the second parcel of a merger -> the first
+        self.mortgaged: dict[str, str] = {}        # parcel -> the bank holding its mortgage
 
     # --- accounts and keys -----------------------------------------------------------------------------------
 
@@ -128,29 +78,38 @@ class DemoSeeder:
     # --- the data set --------------------------------------------------------------------------------------
 
     def run(self) -> list[PhaseResult]:
-        """Build and submit every phase; return what each did."""
+        """Build and submit every phase; return what each did. Raises DemoError `demo.missing_departments`."""
         s = self.scale
         with httpx.Client(timeout=30) as http:
-            self.expires = self._wait_for_first_block(http) + 100_000
+            expires_at = self._wait_for_first_block(http) + 100_000
+            organisations = set(self._organisations(http))
+            check_departments(organisations, str(self.network.root))
             if http.get(f"{self.api}/v1/accounts/land-bureau/registrar").status_code == 200:
                 self.report("  this network already holds the demo records (land-bureau/registrar exists)")
                 return []
-            organisations = {o for o in self._organisations(http)}
+        send = PhaseSender(self.network, self.signer, expires_at, self.report).send
         residents = [f"civil-affairs/resident-{i:04d}" for i in range(s.residents)]
-        results = [self._phase("accounts", self._accounts(residents, organisations))]
+        results = [send("accounts", self._accounts(residents, organisations))]
         parcels = [f"{DISTRICTS[i % len(DISTRICTS)][1][:2].upper()}-{i:05d}" for i in range(s.parcels)]
+        spare = parcels[s.transfers + s.mortgages + 1:]    # what transfers, mortgages and the freeze leave alone
+        subdivided, pairs = spare[:s.subdivisions], _adjacent_pairs(spare[s.subdivisions:], s.mergers)
+        self.merged_into = {second: first for first, second in pairs}
         owners_of: dict[str, list[OwnerShare]] = {}
-        results.append(self._phase("parcels and first titles", self._parcels(parcels, residents, owners_of)))
-        results.append(self._phase("identities and notarized documents", self._identities() + self._documents()))
-        results.append(self._phase("transfers, mortgages and a court freeze",
-                                   self._transfers(parcels, residents, owners_of)))
+        results.append(send("parcels and first titles", self._parcels(parcels, residents, owners_of)))
+        results.append(send("identities, issuers' DIDs and notarized documents",
+                            self._identities() + self._issuer_dids() + self._documents()))
+        reshaped = self._reshape(subdivided, pairs, owners_of)
+        results.append(send("transfers, mortgages, subdivisions, mergers and a court freeze",
+                            self._transfers(parcels, residents, owners_of) + reshaped))
+        results.append(send("mortgage releases, credential issuers and DID key rotations",
+                            self._releases() + self._issuers() + self._rotations()))
+        results.append(send("credential schemas and revocations", self._schemas() + self._revocations()))
         departments = sorted(organisations - {"finance-bureau"})
         programmes = [(f"p{YEAR}-{i:03d}", departments[i % len(departments)]) for i in range(s.programmes)]
-        results.append(self._phase(f"fiscal year {YEAR}: appropriations, programmes, allocations",
-                                   self._budget(programmes)))
+        results.append(send(f"fiscal year {YEAR}: appropriations, programmes, allocations", self._budget(programmes)))
         contracts = self._contracts(programmes)
-        results.append(self._phase("contracts", [step for step, _ in contracts]))
-        results.append(self._phase("payments", self._payments(contracts)))
+        results.append(send("contracts", [step for step, _ in contracts]))
+        results.append(send("payments", self._payments(contracts)))
         return results
 
     def _wait_for_first_block(self, http: httpx.Client, timeout: float = 60) -> int:
@@ -178,6 +137,9 @@ class DemoSeeder:
         steps = [Step(f"{org}/admin", "registry", "add_account",
                       AddAccount(id=f"{org}/{name}", public_key=self.signer(f"{org}/{name}").public_key, roles=roles))
                  for org, name, roles in officers if org in organisations]
+        steps += [Step(f"{org}/admin", "registry", "add_account", AddAccount(
+            id=f"{org}/credentials-office", public_key=self.signer(f"{org}/credentials-office").public_key,
+            roles=("issuer",))) for org, *_ in ISSUERS]
         banks = [f"finance-bureau/bank-{b}" for b in BANKS]
         payees = [f"finance-bureau/payee-{i:02d}" for i in range(PAYEES)]
         for account in residents + banks + payees:
@@ -188,17 +150,21 @@ class DemoSeeder:
     def _parcels(self, parcels: list[str], residents: list[str], owners_of: dict[str, list[OwnerShare]]) -> list[Step]:
         steps = []
         for i, parcel in enumerate(parcels):
-            (district_zh, district_en), (street_zh, street_en) = DISTRICTS[i % len(DISTRICTS)], self.rng.choice(STREETS)
-            number = self.rng.randint(1, 300)
-            location = f"{district_zh}{street_zh}{number}号 / No. {number} {street_en}, {district_en} District"
-            area = self.rng.randint(4_000, 40_000) * 100          # 40 to 400 m², in dm²
+            first = self.merged_into.get(parcel)
+            if first is None:
+                plot = Plot(DISTRICTS[i % len(DISTRICTS)], self.rng.choice(STREETS), self.rng.randint(1, 300),
+                            self.rng.randint(4_000, 40_000) * 100, self.rng.choice(LAND_USES))   # 40 to 400 m², in dm²
+                owners_of[parcel] = self._owners(residents)
+            else:    # the plot next door, of the same use and owners: the two are merged later
+                before = self.plots[first]
+                plot = before._replace(number=before.number + 1, area_dm2=self.rng.randint(4_000, 40_000) * 100)
+                owners_of[parcel] = owners_of[first]
+            self.plots[parcel] = plot
             steps.append(Step("land-bureau/registrar", "land", "register_parcel", RegisterParcel(
-                area_dm2=area, boundary=self._digest("survey", parcel), id=parcel,
-                land_use=self.rng.choice(LAND_USES), location=location)))
-            owners = self._owners(residents)
-            owners_of[parcel] = owners
+                area_dm2=plot.area_dm2, boundary=self._digest("survey", parcel), id=parcel, land_use=plot.land_use,
+                location=plot.location())))
             steps.append(Step("land-bureau/registrar", "land", "issue_title", IssueTitle(
-                deed=self._digest("deed", parcel, 0), owners=tuple(owners), parcel=parcel)))
+                deed=self._digest("deed", parcel, 0), owners=tuple(owners_of[parcel]), parcel=parcel)))
         return steps
 
     def _owners(self, residents: list[str]) -> list[OwnerShare]:
@@ -217,6 +183,51 @@ class DemoSeeder:
             steps.append(Step("civil-affairs/identity-officer", "identity", "create_did", signed))
         return steps
 
+    def _issuer_dids(self) -> list[Step]:
+        """Each issuing department's DID, created by its own admin (an issuer's DID must be its own)."""
+        steps = []
+        for org, *_ in ISSUERS:
+            private = self.key_of(f"issuer {org}")
+            args = CreateDid(proof=b"", public_key=ED25519_SHA256.public_key(private), services=(Service(
+                endpoint=f"https://{org}.example.gov.cn/credentials", id="credentials", type="CredentialIssuer"),))
+            steps.append(Step(f"{org}/admin", "identity", "create_did",
+                              sign_operation(self.network.chain_id, "create_did", args, private)))
+        return steps
+
+    def _issuers(self) -> list[Step]:
+        """Civil affairs registers which department issues which credential type, signed by which DID."""
+        return [Step("civil-affairs/admin", "identity", "register_issuer", RegisterIssuer(
+                    credential_type=kind, did=did_of(ED25519_SHA256.public_key(self.key_of(f"issuer {org}"))),
+                    organisation=org)) for org, kind, *_ in ISSUERS]
+
+    def _rotations(self) -> list[Step]:
+        """Residents who replaced their DID's first key (a lost phone): signed by the old key and the new one."""
+        steps, every = [], max(1, self.scale.identities // self.scale.key_rotations)
+        for i in range(0, every * self.scale.key_rotations, every):
+            old, new = self.key_of(f"did {i}"), self.key_of(f"did {i} key 2")
+            did = did_of(ED25519_SHA256.public_key(old))
+            args = RotateKey(did=did, key_id="key-1", key_proof=b"", proof=b"",
+                             public_key=ED25519_SHA256.public_key(new), signer=f"{did}#key-1", version=1)
+            steps.append(Step("civil-affairs/identity-officer", "identity", "rotate_key",
+                              sign_operation(self.network.chain_id, "rotate_key", args, old, new)))
+        return steps
+
+    def _schemas(self) -> list[Step]:
+        """Each issuer's credential schema, pinned by the digest of its text; civil affairs has a second version."""
+        return [Step(f"{org}/credentials-office", "identity", "register_schema", RegisterSchema(
+                    credential_type=kind, digest=self._digest("schema", kind, version),
+                    title=f"{zh}（第{version}版）/ {en}, version {version}"))
+                for org, kind, zh, en in ISSUERS for version in range(1, 3 if org == "civil-affairs" else 2)]
+
+    def _revocations(self) -> list[Step]:
+        """A few credentials of each issuer revoked (in batches, as an issuer's office sends them)."""
+        steps = []
+        for org, kind, *_ in ISSUERS:
+            indices = sorted(self.rng.sample(range(5_000), self.rng.randint(2, 9)))
+            steps += [Step(f"{org}/credentials-office", "identity", "revoke", ChangeStatus(
+                credential_type=kind, indices=tuple(indices[k:k + 4]))) for k in range(0, len(indices), 4)]
+        return steps
+
     def _documents(self) -> list[Step]:
         steps = []
         for i in range(self.scale.documents):
@@ -228,7 +239,8 @@ class DemoSeeder:
         return steps
 
     def _transfers(self, parcels: list[str], residents: list[str], owners_of: dict[str, list[OwnerShare]]) -> list[Step]:
-        titles = self._current_titles(parcels[: self.scale.transfers + self.scale.mortgages + 1])
+        records = self._parcel_records(parcels[: self.scale.transfers + self.scale.mortgages + 1])
+        titles = {parcel: record["title"] for parcel, record in records.items() if record["title"]}
         chosen = [p for p in parcels if p in titles]
         steps = []
         for parcel in chosen[: self.scale.transfers]:
@@ -240,7 +252,7 @@ class DemoSeeder:
                 endorsers=tuple(sorted(parties))))
             owners_of[parcel] = new
         for parcel in chosen[self.scale.transfers: self.scale.transfers + self.scale.mortgages]:
-            bank = f"finance-bureau/bank-{self.rng.choice(BANKS)}"
+            bank = self.mortgaged[parcel] = f"finance-bureau/bank-{self.rng.choice(BANKS)}"
             parties = {o.owner for o in owners_of[parcel]} | {bank}
             steps.append(Step("land-bureau/registrar", "land", "add_encumbrance", AddEncumbrance(
                 amount_fen=self.rng.randint(50, 500) * 1_000_000, blocking=True,
@@ -250,6 +262,37 @@ class DemoSeeder:
         steps.append(Step("court/judge", "land", "freeze", FreezeParcel(
             case="(2026)京0101民初1234号", order=self._digest("court order", frozen), parcel=frozen)))
         return steps
+
+    def _reshape(self, subdivided: list[str], pairs: list[tuple[str, str]],
+                 owners_of: dict[str, list[OwnerShare]]) -> list[Step]:
+        """Subdivide parcels into two or three plots of exactly their area; merge pairs of plots next door."""
+        steps = []
+        for i, parent in enumerate(subdivided):
+            plot, parts = self.plots[parent], 2 + i % 2
+            cuts = sorted(self.rng.sample(range(1, plot.area_dm2 // 100), parts - 1))     # whole m², in dm² below
+            edges = [0, *cuts, plot.area_dm2 // 100]
+            children = tuple(ChildParcel(area_dm2=(edges[k + 1] - edges[k]) * 100,
+                                         boundary=self._digest("survey", f"{parent}-{k + 1}"), id=f"{parent}-{k + 1}",
+                                         location=plot.location(SIDES[k])) for k in range(parts))
+            steps.append(Step("land-bureau/registrar", "land", "subdivide", Subdivide(
+                children=children, document=self._digest("subdivision plan", parent), parcel=parent),
+                endorsers=tuple(sorted(o.owner for o in owners_of[parent]))))
+        for first, second in pairs:
+            plot = self.plots[first]
+            steps.append(Step("land-bureau/registrar", "land", "merge", Merge(
+                area_dm2=plot.area_dm2 + self.plots[second].area_dm2, boundary=self._digest("survey", f"{first}-M"),
+                document=self._digest("merger", first, second), id=f"{first}-M",
+                location=plot.location(("及相邻地块", f"with No. {plot.number + 1} next door")),
+                parcels=(first, second)), endorsers=tuple(sorted(o.owner for o in owners_of[first]))))
+        return steps
+
+    def _releases(self) -> list[Step]:
+        """Mortgages paid off: the bank that holds each releases it (a registrar records it)."""
+        paid_off = list(self.mortgaged)[: self.scale.releases]
+        return [Step("land-bureau/registrar", "land", "release_encumbrance", ReleaseEncumbrance(
+                    document=self._digest("mortgage release", parcel), encumbrance=number),
+                    endorsers=(self.mortgaged[parcel],))
+                for parcel, record in self._parcel_records(paid_off).items() for number in record["encumbrances"]]
 
     def _budget(self, programmes: list[tuple[str, str]]) -> list[Step]:
         officer = "finance-bureau/budget-officer"
@@ -293,65 +336,28 @@ class DemoSeeder:
                     disbursement=f"{commit.commitment}-{n:03d}", invoice=self._digest("invoice", commit.commitment, n))))
         return steps
 
-    def _current_titles(self, parcels: list[str]) -> dict[str, int]:
-        titles = {}
+    def _parcel_records(self, parcels: list[str]) -> dict[str, dict]:
+        """The committed records of `parcels` (those node0 knows), as the API gives them."""
+        records = {}
         with httpx.Client(timeout=30) as http:
             for parcel in parcels:
                 answer = http.get(f"{self.api}/v1/land/parcels/{parcel}")
-                if answer.status_code == 200 and answer.json().get("title"):
-                    titles[parcel] = answer.json()["title"]["record"]["number"]
-        return titles
+                if answer.status_code == 200:
+                    records[parcel] = answer.json()["parcel"]["record"]
+        return records
 
     def _digest(self, *parts: object) -> bytes:
         return hashlib.sha256(" ".join(map(str, (self.network.chain_id, self.seed, *parts))).encode()).digest()
 
-    # --- submission ----------------------------------------------------------------------------------------
-
-    def _phase(self, name: str, steps: list[Step]) -> PhaseResult:
-        started = time.monotonic()
-        by_sender: dict[str, list[bytes]] = defaultdict(list)
-        with httpx.Client(timeout=30) as http:
-            for step in steps:
-                if step.sender not in self.nonces:
-                    self.nonces[step.sender] = http.get(f"{self.api}/v1/accounts/{step.sender}").json()["next_nonce"]
-                nonce = self.nonces[step.sender]
-                self.nonces[step.sender] += 1
-                body = build_body(self.network.chain_id, step.sender, nonce, self.expires, step.module, step.action,
-                                  step.args)
-                raw = sign(body, self.signer(step.sender), [self.signer(e) for e in step.endorsers])
-                by_sender[step.sender].append(raw)
-        streams: list[list[bytes]] = [[] for _ in self.network.nodes]
-        for i, sender in enumerate(sorted(by_sender)):
-            streams[i % len(streams)].extend(by_sender[sender])
-        observation = asyncio.run(self._submit(streams, len(steps)))
-        result = PhaseResult(name, len(steps), len(observation.ok), seconds=time.monotonic() - started)
-        failed = [h for h in observation.committed if h not in observation.ok]
-        if failed:
-            result.failed = Counter(self._codes(failed))
-        self.report(f"  {name}: {result.ok} of {result.submitted} committed ok in {result.seconds:.1f} s"
-                    + (f"; failed: {dict(result.failed)}" if result.failed else ""))
-        return result
-
-    async def _submit(self, streams: list[list[bytes]], expected: int) -> Observation:
-        observation = Observation()
-        stop = asyncio.Event()
-        async with httpx.AsyncClient(timeout=10) as http:
-            start = int((await http.get(f"{self.network.nodes[0].rpc_url}/status")).json()["result"]["sync_info"]["latest_block_height"])
-        watcher = asyncio.create_task(watch_commits(self.network.nodes[0].rpc_url, observation, stop, start))
-        await asyncio.gather(*(submit(node.rpc_url, txs, observation, max_in_flight=3000)
-                               for node, txs in zip(self.network.nodes, streams) if txs))
-        await wait_all_committed(observation, expected, timeout=max(120.0, expected / 50))
-        stop.set()
-        await watcher
-        return observation
-
-    def _codes(self, tx_ids: list[str]) -> list[str]:
-        codes = []
-        with httpx.Client(timeout=30) as http:
-            for tx_id in tx_ids[:200]:
-                answer = http.get(f"{self.api}/v1/txs/{tx_id.lower()}").json()
-                codes.append(answer.get("receipt", {}).get("code", "unknown"))
-        return codes
+def _adjacent_pairs(parcels: list[str], count: int) -> list[tuple[str, str]]:
+    """`count` pairs of parcels in the same district (ids `len(DISTRICTS)` apart), no parcel twice."""
+    step, pairs = len(DISTRICTS), []
+    for j in range(count):
+        first = (j // step) * 2 * step + j % step
+        if first + step >= len(parcels):
+            break
+        pairs.append((parcels[first], parcels[first + step]))
+    return pairs
 
 
 def seed_demo(network: Network, *, seed: int = 1, scale: float = 1.0, report: Report = print) -> dict:
