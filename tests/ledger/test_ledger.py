@@ -158,3 +158,14 @@ def test_a_truncated_database_is_refused_with_a_clear_error(tmp_path, chain):
     with pytest.raises(StoreError) as info:
         open_ledger(tmp_path)
     assert info.value.code == "store.corrupt"
+
+
+def test_a_reader_opened_before_the_first_commit_names_the_chain_in_its_checkpoints(tmp_path, chain):
+    """An API asked before InitChain's Commit opens its reader on a store without genesis; it must not keep that."""
+    ledger = open_ledger(tmp_path)
+    reader = LedgerReader(Store(tmp_path / "civichain.db", readonly=True))
+    assert reader.chain_id == ""
+    ledger.init_chain(CHAIN, chain.genesis_bytes())
+    run_block(ledger, [chain.anchor(chain.admin, 0)])
+    checkpoint = reader.checkpoint(reader.latest())
+    assert checkpoint.chain_id == CHAIN and reader.genesis is not None

@@ -36,25 +36,35 @@ class LedgerReader:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        app_state = store.meta("app_genesis")
+        self.log_nodes = LogNodes(store)
+        self._load_genesis()
+
+    def _load_genesis(self) -> None:
+        app_state = self.store.meta("app_genesis")
         self.genesis = None if app_state is None else json_decoder(AppGenesis, strict=False).decode(app_state)
-        self.chain_id = (store.meta("chain_id") or b"").decode()
+        self.chain_id = (self.store.meta("chain_id") or b"").decode()
         suite = suite_named(self.genesis.suite if self.genesis else "ed25519-sha256")
         self.suite, self.hasher = suite, TreeHasher(suite.hash)
-        self.log_nodes = LogNodes(store)
 
     def latest(self) -> BlockRecord:
         """Return the last committed block. Raises `ledger.empty`."""
         block = self.store.last_block()
         if block is None:
             raise NotFound("ledger.empty", where="ledger", got="no block", expected="at least one committed block")
-        return block
+        return self._with_genesis(block)
 
     def block(self, height: int) -> BlockRecord:
         """Return a committed block. Raises `ledger.no_such_block`."""
         block = self.store.block(height)
         if block is None:
             raise NotFound("ledger.no_such_block", where="height", got=height, expected="a committed height")
+        return self._with_genesis(block)
+
+    def _with_genesis(self, block: BlockRecord) -> BlockRecord:
+        # A reader opened before the chain's first Commit (an API asked early) found no genesis; a block means
+        # it is there now, and checkpoints must name the chain.
+        if not self.chain_id:
+            self._load_genesis()
         return block
 
     def checkpoint(self, block: BlockRecord) -> Checkpoint:
