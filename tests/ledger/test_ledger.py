@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from civichain.codec import decode
-from civichain.ledger import Ledger
+from civichain.ledger import Ledger, LedgerError
 from civichain.log import verify_inclusion
 from civichain.modules.notary import Anchor, Notarization, Revoke, document_key
 from civichain.modules.registry import AddAccount
@@ -169,3 +169,30 @@ def test_a_reader_opened_before_the_first_commit_names_the_chain_in_its_checkpoi
     run_block(ledger, [chain.anchor(chain.admin, 0)])
     checkpoint = reader.checkpoint(reader.latest())
     assert checkpoint.chain_id == CHAIN and reader.genesis is not None
+
+
+def test_a_replay_ledger_keeps_only_the_latest_tree_in_memory_and_agrees_with_a_node(tmp_path, chain):
+    """`verify` and `replay` re-execute with `latest_state_only`: same app hashes, no tree node in SQLite, and
+    memory that follows the state's size (stale nodes dropped), not the chain's length."""
+    (tmp_path / "node").mkdir()
+    node = open_ledger(tmp_path / "node")
+    replay = Ledger(Store(tmp_path / "replay.db", durable=False, lookups=False), latest_state_only=True)
+    for ledger in (node, replay):
+        ledger.init_chain(CHAIN, chain.genesis_bytes())
+    nonce, sizes = 0, []
+    for height in range(1, 31):
+        txs = [chain.anchor(chain.admin, nonce + i, text=f"doc {height}/{i}") for i in range(3)]
+        nonce += 3
+        assert run_block(node, txs).app_hash == run_block(replay, txs).app_hash
+        sizes.append(len(replay.nodes))
+    written = replay.store._db.execute("SELECT count(*) FROM state_nodes").fetchone()[0]
+    stored = node.store._db.execute("SELECT count(*) FROM state_nodes").fetchone()[0]
+    assert written == 0 and sizes[-1] < stored / 2, (sizes[-1], stored)
+    assert sizes == sorted(sizes)          # the state only grows here (new documents), and so does the tree
+
+
+def test_a_replay_ledger_refuses_a_store_that_has_blocks(ledger, chain):
+    run_block(ledger, [chain.anchor(chain.admin, 0)])
+    with pytest.raises(LedgerError) as refused:
+        Ledger(ledger.store, latest_state_only=True)
+    assert refused.value.code == "ledger.not_empty"

@@ -54,7 +54,7 @@ def replay_store(path: Path, progress: Progress | None = None, *, workers: int |
         report = ReplayReport(chain_id=chain_id.decode())
         with tempfile.TemporaryDirectory(prefix="civichain-replay-") as tmp:
             fresh = Store(Path(tmp) / "replay.db", durable=False, lookups=False)
-            ledger = Ledger(fresh)
+            ledger = Ledger(fresh, latest_state_only=True)
             ledger.init_chain(report.chain_id, app_state)
             with SignaturePipeline(ledger.admission, ledger.committed, workers=workers) as signatures:
                 blocks = takewhile(lambda record: record.height <= last.height, source.blocks())

@@ -62,7 +62,7 @@ def verify_chain_file(path: Path, progress: Progress | None = None, *, workers: 
     app_state = _app_state(chain.genesis)
     with tempfile.TemporaryDirectory(prefix="civichain-verify-") as tmp:
         store = Store(Path(tmp) / "replay.db", durable=False, lookups=False)
-        ledger = Ledger(store)
+        ledger = Ledger(store, latest_state_only=True)
         expected_app_hash = ledger.init_chain(chain.chain_id, app_state)
         previous = None
         genesis_validators = _genesis_validators(chain.genesis)

@@ -60,6 +60,34 @@ class StateNodes:
             self._cache.pop(key)
 
 
+class LatestStateNodes:
+    """The latest version's state tree nodes, all in memory, for a throw-away re-execution (`verify`, `replay`).
+
+    Such a run never reads an older version, so at each Commit the nodes a block made stale are dropped and
+    its new ones kept: memory follows the size of the state, not the length of the chain, and no node is
+    written to SQLite. Same interface as StateNodes for the tree update (`node`, `pending`).
+    """
+
+    def __init__(self) -> None:
+        self._nodes: dict[bytes, bytes] = {}
+        self.pending: dict[bytes, bytes] = {}
+
+    def node(self, key: bytes) -> bytes:
+        """Return a node. Raises KeyError when it is neither pending nor in the latest version."""
+        found = self.pending.get(key)
+        return found if found is not None else self._nodes[key]
+
+    def replace(self, stale: list[bytes], new_nodes: list[tuple[bytes, bytes]]) -> None:
+        """Apply one committed version: drop the nodes it made stale, then keep the ones it created."""
+        nodes = self._nodes
+        for key in stale:
+            nodes.pop(key, None)
+        nodes.update(new_nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+
 class LogNodes:
     """Committed perfect log nodes, with a block's new ones laid over them (for proofs over pending data)."""
 

@@ -14,7 +14,7 @@ from civichain.execution import (
     Admission, AdmissionError, BlockRun, Mode, SignatureWork, execute_block, genesis_writes, nonce_key,
 )
 from civichain.execution.overlay import Overlay
-from civichain.ledger.committed import CommittedState, LogNodes, StateNodes
+from civichain.ledger.committed import CommittedState, LatestStateNodes, LogNodes, StateNodes
 from civichain.log import Frontier, TreeHasher, root_of
 from civichain.modules import ALL_MODULES, BlockContext
 from civichain.modules.membership import NodeRecord, load_node, load_validators
@@ -76,11 +76,22 @@ class _Genesis:
 class Ledger:
     """One node's ledger over its SQLite store. Single-threaded: the ABCI server calls it in order."""
 
-    def __init__(self, store: Store, *, keep_versions: int | None = None, max_block_txs: int = 5000) -> None:
+    def __init__(self, store: Store, *, keep_versions: int | None = None, max_block_txs: int = 5000,
+                 latest_state_only: bool = False) -> None:
+        """Open the ledger of `store`.
+
+        `latest_state_only` is for throw-away re-execution from genesis (`verify`, `replay`): the state tree's
+        latest version is kept in memory and no tree node is written, so the store can answer no state proof
+        and cannot be reopened. Raises `ledger.not_empty` when such a ledger is opened on a store with blocks.
+        """
         self.store = store
         self.max_block_txs = max_block_txs
         self.committed = CommittedState(store)
-        self.nodes = StateNodes(store)
+        self._latest_only = latest_state_only
+        self.nodes = LatestStateNodes() if latest_state_only else StateNodes(store)
+        if latest_state_only and store.last_block() is not None:
+            raise LedgerError("ledger.not_empty", where=str(store.path), got="committed blocks",
+                              expected="an empty store for a re-execution that keeps only the latest state")
         self.log_nodes = LogNodes(store)
         self._keep_versions_override = keep_versions
         self._pending: FinalizeOutcome | None = None
@@ -310,14 +321,19 @@ class Ledger:
         self._pending = None
         self._genesis_pending = None
         self.committed.apply(pending.batch.kv)
-        self.nodes.committed(pending.batch.state_nodes)
+        if self._latest_only:
+            for update in (pending.genesis_tree, pending.tree):
+                if update is not None:
+                    self.nodes.replace(update.stale, update.new_nodes)
+        else:
+            self.nodes.committed(pending.batch.state_nodes)
         self.nodes.pending.clear()
         self.height, self.app_hash, self.time_ns = pending.height, pending.app_hash, pending.batch.block.time_ns
         self.last_block_txs = pending.batch.block.tx_count
         self.frontier = pending.frontier
         self.state_root_key, self.state_root = pending.tree.root_key, pending.tree.root_hash
         self._mempool_nonces.clear()   # rebuilt by CometBFT's re-check of the remaining mempool
-        if self.height % PRUNE_EVERY == 0:
+        if self.height % PRUNE_EVERY == 0 and not self._latest_only:
             self.prune()
         return 0
 
@@ -368,8 +384,10 @@ class Ledger:
         batch.kv = kv
         trees = ([genesis.tree] if genesis else []) + [tree]
         for update in trees:
-            batch.state_nodes.extend(update.new_nodes)
             batch.state_roots.append((update.version, update.root_key, update.root_hash))
+            if self._latest_only:     # the tree stays in memory (see __init__)
+                continue
+            batch.state_nodes.extend(update.new_nodes)
             if update.stale:
                 batch.state_stale.append((update.version, _pack_keys(update.stale)))
         if genesis:

@@ -201,7 +201,12 @@ def check_policy(policy: Policy, sender: Sender, endorsers: Iterable[Sender] = (
 
 def _satisfied(rule: Rule, parties: list[Sender], scope: Scope) -> bool:
     if isinstance(rule, Party):
-        return any(_holds(p, rule.role) and (not rule.org or p.organisation == rule.org) for p in parties)
+        # Checked for nearly every transaction: plain loops, no generator frames.
+        role, org = rule.role, rule.org
+        for p in parties:
+            if (not role or role in p.roles) and (not org or p.organisation == org):
+                return True
+        return False
     if isinstance(rule, Member):
         organisation = scope.facts.organisation
         return bool(organisation) and any(_holds(p, rule.role) and p.organisation == organisation for p in parties)
@@ -215,7 +220,10 @@ def _satisfied(rule: Rule, parties: list[Sender], scope: Scope) -> bool:
     if isinstance(rule, All):
         return all(_satisfied(r, parties, scope) for r in rule.rules)
     if isinstance(rule, AnyOf):
-        return any(_satisfied(r, parties, scope) for r in rule.rules)
+        for r in rule.rules:
+            if _satisfied(r, parties, scope):
+                return True
+        return False
     if isinstance(rule, AboveThreshold):
         return scope.facts.amount <= scope.facts.threshold or _satisfied(rule.rule, parties, scope)
     return _distinct_matches(rule, parties, scope) >= rule.count
