@@ -53,8 +53,8 @@ class AuditReport:
 def verify_chain_file(path: Path, progress: Progress | None = None, *, workers: int | None = None) -> AuditReport:
     """Audit the chain file at `path`. Raises AuditError at the first problem.
 
-    `workers` processes verify transaction signatures ahead of re-execution (default: one per core, at most
-    4; 0 verifies them in this process). The result is the same either way.
+    `workers` processes verify transaction signatures ahead of re-execution (default: one per core but one, at
+    least 1 and at most 4; 0 verifies them in this process). The result is the same either way.
     """
     started = time.monotonic()
     chain = ChainFile(path)
