@@ -85,6 +85,27 @@ class SignatureWork(NamedTuple):
     checks: tuple[tuple[bytes, bytes, bytes], ...]
 
 
+class _DecodedRecords:
+    """Stored records decoded once per distinct stored value (the same bytes always decode the same); at most
+    about `limit` kept, then forgotten all at once (cheaper on the hot path than an LRU's bookkeeping)."""
+
+    __slots__ = ("kind", "label", "limit", "_records")
+
+    def __init__(self, kind: type, label: str, *, limit: int) -> None:
+        self.kind, self.label, self.limit = kind, label, limit
+        self._records: dict[bytes, object] = {}
+
+    def of(self, raw: bytes, name: str):
+        """Return the record stored as `raw` (the value of `name`'s key). Raises the codec's error if malformed."""
+        record = self._records.get(raw)
+        if record is None:
+            record = decode(raw, self.kind, where=f"{self.label} {name}")
+            if len(self._records) > self.limit:
+                self._records.clear()
+            self._records[raw] = record
+        return record
+
+
 class SignatureCache:
     """Transactions whose signatures verified, with the public keys they verified under (bounded).
 
@@ -114,8 +135,8 @@ class Admission:
         self.signatures = SignatureCache()
         # Sized for the mempool (20,000) and the blocks being decided (each generation holds this many).
         self._parsed: TwoGenerationCache[bytes, Parsed] = TwoGenerationCache(25_000)
-        self._accounts: dict[bytes, AccountRecord] = {}
-        self._organisations: dict[bytes, Organisation] = {}
+        self._accounts = _DecodedRecords(AccountRecord, "account", limit=50_000)
+        self._organisations = _DecodedRecords(Organisation, "organisation", limit=1_000)
 
     def tx_id(self, raw: bytes) -> bytes:
         """Return the id of a transaction: the suite hash of its canonical bytes."""
@@ -236,29 +257,12 @@ class Admission:
         return SignatureWork(tx_id, tuple(record.public_key for record in accounts), tuple(checks))
 
     def _account(self, state: StateReader, account_id: str) -> AccountRecord | None:
-        # Records are decoded once per distinct stored value: the same bytes always decode the same.
         raw = state.get(account_key(account_id))
-        if raw is None:
-            return None
-        record = self._accounts.get(raw)
-        if record is None:
-            record = decode(raw, AccountRecord, where=f"account {account_id}")
-            if len(self._accounts) > 50_000:
-                self._accounts.clear()
-            self._accounts[raw] = record
-        return record
+        return None if raw is None else self._accounts.of(raw, account_id)
 
     def _organisation(self, state: StateReader, organisation: str) -> Organisation | None:
         raw = state.get(organisation_key(organisation))
-        if raw is None:
-            return None
-        record = self._organisations.get(raw)
-        if record is None:
-            record = decode(raw, Organisation, where=f"organisation {organisation}")
-            if len(self._organisations) > 1_000:
-                self._organisations.clear()
-            self._organisations[raw] = record
-        return record
+        return None if raw is None else self._organisations.of(raw, organisation)
 
     def _active_account(self, state: StateReader, account_id: str, where: str) -> AccountRecord:
         record = self._account(state, account_id)
